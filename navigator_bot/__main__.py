@@ -1,0 +1,5 @@
+"""Allow `python -m navigator_bot`."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,39 @@
+"""Settings from the environment (prefix `NAVIGATOR_`), read once by the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .catalog import default_catalog_dir
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be configured with; see README "Configuration"."""
+
+    model_config = SettingsConfigDict(env_prefix="NAVIGATOR_", extra="ignore")
+
+    catalog_dir: Path = Field(default_factory=default_catalog_dir)
+    data_dir: Path = Path("data")
+    telegram_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("NAVIGATOR_TELEGRAM_TOKEN", "TELEGRAM_BOT_TOKEN")
+    )
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    staff_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_port: int = 8443
+    webhook_listen: str = "0.0.0.0"
+    state_ttl_days: int = Field(default=30, ge=1)
+    default_lang: str = "ja"
+    log_level: str = "INFO"
+
+    @field_validator("staff_ids", mode="before")
+    @classmethod
+    def _parse_staff_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value

@@ -1,0 +1,271 @@
+"""Pydantic models of the catalog: what prefecture staff edit in `catalog/*.yaml`.
+
+Every YAML file in the catalog folder is one `CatalogDocument`: a mapping with any of the top-level keys below.
+The loader merges the documents into one `Catalog` and checks the cross-references and the KPI arithmetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40),
+    Field(description="A short id in lowercase letters, digits and hyphens, e.g. `hellowork-desk`."),
+]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+PublishedRate = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d+(\.\d)?%$"),
+    Field(description="A progress rate exactly as published in the plan, e.g. `23.7%`."),
+]
+
+
+class Strict(BaseModel):
+    """Base for catalog models: unknown fields are errors, values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localized(Strict):
+    """A text in Japanese (required) and English (optional; Japanese is shown when it is missing)."""
+
+    ja: NonEmpty
+    en: str | None = None
+
+    def get(self, lang: str) -> str:
+        """Return the text in `lang`, falling back to Japanese."""
+        if lang == "en" and self.en:
+            return self.en
+        return self.ja
+
+
+class Audience(StrEnum):
+    """Who can use a measure directly."""
+
+    INDIVIDUAL = "individual"  # the job seeker or the withdrawn person themself
+    FAMILY = "family"  # family members and people around them can consult
+    EMPLOYER = "employer"  # companies hiring or converting staff
+    SUPPORTER = "supporter"  # platform-internal: agencies, municipalities, support staff
+
+
+class Category(Strict):
+    """One of the plan's 取組 (areas of work), with the people it is for."""
+
+    id: Slug
+    number: int = Field(ge=1, description="The number of the 取組 in the plan (1〜4).")
+    title: NonEmpty = Field(description="The 取組's title, word for word from the plan.")
+    serves: str | None = Field(
+        default=None, description="Whom the 取組 supports, word for word from the plan (the text in brackets)."
+    )
+    title_en: str | None = None
+    serves_en: str | None = None
+
+
+class Agency(Strict):
+    """An 実施機関 named in the plan."""
+
+    id: Slug
+    short_name: NonEmpty = Field(description="The name as written in the plan's 実施機関 column, e.g. 労働局.")
+    full_name: NonEmpty = Field(description="The full name, from shared/FACTS.md.")
+    name_en: str | None = None
+    verified: bool = Field(description="true when the full name was confirmed on a public page; false if inferred.")
+    url: str | None = Field(default=None, pattern=r"^https://", description="Only a URL confirmed in FACTS.md.")
+    source: str | None = Field(default=None, description="Where the name (and URL) was read.")
+
+
+class Facility(Strict):
+    """A place or service named in the plan that people can go to or ask for."""
+
+    id: Slug
+    name: NonEmpty
+    name_en: str | None = None
+    formal_name: str | None = None
+    description: Localized
+    operated_by: list[Slug] = Field(default_factory=list, description="Agency ids.")
+    hours: str | None = None
+    location_note: str | None = None
+    as_of: str | None = Field(default=None, description="When the facts above were read, e.g. `2018`.")
+    source: str | None = None
+    keywords: list[NonEmpty] = Field(default_factory=list)
+
+
+class Listing(Strict):
+    """One row of the plan's measure tables: a measure shown under a category."""
+
+    category: Slug
+    position: int = Field(ge=1, description="Row number of the measure within the category's table.")
+    repost: bool = Field(default=False, description="true where the plan marks the row (再掲).")
+
+
+class Measure(Strict):
+    """A support measure (支援) of the plan, listed under one or more categories."""
+
+    id: Slug
+    title: NonEmpty = Field(description="The title word for word from the plan, without (再掲).")
+    summary: NonEmpty = Field(description="The 概要 word for word from the plan.")
+    agencies: list[Slug] = Field(min_length=1, description="The 実施機関, in the plan's order.")
+    listings: list[Listing] = Field(min_length=1)
+    audiences: list[Audience] = Field(min_length=1)
+    title_en: str | None = None
+    summary_en: str | None = None
+    facilities: list[Slug] = Field(default_factory=list)
+    keywords: list[NonEmpty] = Field(default_factory=list, description="Words and phrases people use for it.")
+    situations: list[Slug] = Field(default_factory=list, description="Situation ids this measure suits.")
+
+    @property
+    def categories(self) -> list[str]:
+        """Return the measure's category ids, in listing order, without duplicates."""
+        return list(dict.fromkeys(listing.category for listing in self.listings))
+
+
+class YearlyResult(Strict):
+    """A KPI's result for one fiscal year, with the rate as published."""
+
+    fiscal_year: int = Field(ge=2019, le=2100, description="Start year of the fiscal year: 2020 = 令和2年度.")
+    result: int = Field(ge=0)
+    published_rate: PublishedRate
+
+
+class Kpi(Strict):
+    """A row of the plan's KPI table."""
+
+    id: Slug
+    name: NonEmpty = Field(description="The KPI's name, word for word from the plan.")
+    name_en: str | None = None
+    category: Slug
+    unit: NonEmpty = Field(description="The counting unit, e.g. 件, 人, 市.")
+    unit_en: str | None = None
+    target: int = Field(gt=0, description="Target for the whole period (取組期間累計 目標値).")
+    cumulative_result: int = Field(ge=0, description="取組期間累計 取組状況.")
+    cumulative_published_rate: PublishedRate
+    yearly: list[YearlyResult] = Field(min_length=1)
+    aliases: list[NonEmpty] = Field(default_factory=list, description="What people call this KPI.")
+    related_measures: list[Slug] = Field(default_factory=list)
+
+    @field_validator("yearly")
+    @classmethod
+    def _years_unique_and_ordered(cls, value: list[YearlyResult]) -> list[YearlyResult]:
+        years = [item.fiscal_year for item in value]
+        if len(set(years)) != len(years):
+            raise ValueError(f"a fiscal year appears twice: {years}")
+        if years != sorted(years):
+            raise ValueError(f"fiscal years must be in order: {years}")
+        return value
+
+    def result_for(self, fiscal_year: int) -> YearlyResult | None:
+        """Return the result of one fiscal year, or None when the catalog has none."""
+        return next((item for item in self.yearly if item.fiscal_year == fiscal_year), None)
+
+    @property
+    def yearly_pace(self) -> Decimal:
+        """The yearly result needed to reach the target evenly over the years of the period."""
+        return Decimal(self.target) / len(self.yearly)
+
+
+class CrisisLine(Strict):
+    """A telephone line for someone in crisis, from FACTS.md."""
+
+    id: Slug
+    name: NonEmpty
+    number: Annotated[str, StringConstraints(pattern=r"^[#0-9][0-9-]+$")]
+    hours: NonEmpty
+    hours_en: str | None = None
+    note: str | None = None
+    as_of: NonEmpty = Field(description="When the hours were read, e.g. `2025`.")
+    source: NonEmpty
+
+
+class EmergencyNumber(Strict):
+    """An emergency number (119, 110)."""
+
+    number: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]
+    label: Localized
+
+
+class CrisisPhrases(Strict):
+    """Phrases that signal a wish to die or self-harm, and phrases that look alike but are not a crisis."""
+
+    signals: list[NonEmpty] = Field(min_length=1, description="Matched on normalized text (hiragana, no spaces).")
+    patterns: list[NonEmpty] = Field(default_factory=list, description="Regular expressions on normalized text.")
+    not_crisis: list[NonEmpty] = Field(default_factory=list, description="Idioms removed before matching.")
+
+
+class Crisis(Strict):
+    """Everything the crisis floor needs: lines to show and phrases to detect."""
+
+    lines: list[CrisisLine] = Field(min_length=1)
+    emergency: list[EmergencyNumber] = Field(min_length=1)
+    phrases: CrisisPhrases
+
+
+class SynonymGroup(Strict):
+    """Words that mean the same thing for search; the first is the canonical form."""
+
+    id: Slug
+    words: list[NonEmpty] = Field(min_length=2)
+
+
+class Option(Strict):
+    """One answer to a questionnaire question."""
+
+    id: Slug
+    label: Localized
+    boosts: list[Slug] = Field(default_factory=list, description="Measure ids this answer makes more relevant.")
+    reason: Localized | None = Field(default=None, description="Why the boosted measures fit, shown in results.")
+
+
+class Persona(Strict):
+    """Who is using the bot."""
+
+    id: Slug
+    label: Localized
+    audiences: list[Audience] = Field(min_length=1, description="Which measures this persona is offered.")
+    asks_situation: bool = True
+
+
+class Situation(Strict):
+    """The situation a person is in (for themself or the person they ask for)."""
+
+    id: Slug
+    label: Localized
+    categories: list[Slug] = Field(description="Category ids whose measures fit; empty = all.")
+
+
+class Question(Strict):
+    """A follow-up question of the questionnaire."""
+
+    id: Slug
+    text: Localized = Field(description="The question as asked to the person themself.")
+    text_family: Localized | None = Field(default=None, description="The question as asked to a family member.")
+    personas: list[Slug] = Field(default_factory=list, description="Persona ids asked; empty = all.")
+    situations: list[Slug] = Field(default_factory=list, description="Situation ids asked; empty = all.")
+    options: list[Option] = Field(min_length=1)
+
+
+class Questionnaire(Strict):
+    """The conversation's questions, defined as data."""
+
+    personas: list[Persona] = Field(min_length=1)
+    situations: list[Situation] = Field(min_length=1)
+    questions: list[Question] = Field(default_factory=list)
+
+
+class CatalogDocument(Strict):
+    """One YAML file of the catalog. Any of the keys may be present; lists from all files are merged."""
+
+    categories: list[Category] = Field(default_factory=list)
+    agencies: list[Agency] = Field(default_factory=list)
+    facilities: list[Facility] = Field(default_factory=list)
+    measures: list[Measure] = Field(default_factory=list)
+    kpis: list[Kpi] = Field(default_factory=list)
+    crisis: Crisis | None = None
+    synonyms: list[SynonymGroup] = Field(default_factory=list)
+    questionnaire: Questionnaire | None = None
+    source: str | None = Field(default=None, description="What the file was written from.")
+    as_of: dt.date | None = Field(default=None, description="When the file's facts were last checked.")
