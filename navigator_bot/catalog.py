@@ -342,9 +342,10 @@ class _Builder:
             for position, situation_id in enumerate(question.situations):
                 self._ref(origin, "situation", situations, situation_id, "questions", index, "situations", position)
             for option_index, option in enumerate(question.options):
-                for position, measure_id in enumerate(option.boosts):
-                    self._ref(origin, "measure", measures, measure_id,
-                              "questions", index, "options", option_index, "boosts", position)
+                for field_name in ("boosts", "hides"):
+                    for position, measure_id in enumerate(getattr(option, field_name)):
+                        self._ref(origin, "measure", measures, measure_id,
+                                  "questions", index, "options", option_index, field_name, position)
 
     def build(self) -> Catalog:
         return Catalog(

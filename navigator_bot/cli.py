@@ -1,8 +1,9 @@
-"""The `navigator-bot` command: validate, schema, and (in later modules) ask, chat, run, chart."""
+"""The `navigator-bot` command: validate, schema, ask, chat, run, chart."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,49 @@ def _schema(_: argparse.Namespace) -> int:
     return 0
 
 
+def _ask(args: argparse.Namespace) -> int:
+    from .i18n import Translator
+    from .understanding import Understanding
+
+    settings = Settings()
+    catalog = load_catalog(settings.catalog_dir)
+    understanding = Understanding(catalog, Translator())
+    queries = (line.rstrip("\n") for line in sys.stdin) if args.text == ["-"] else iter([" ".join(args.text)])
+    for query in queries:
+        answer = understanding.interpret(query, args.lang)
+        if args.json:
+            print(json.dumps(answer.to_json(catalog), ensure_ascii=False), flush=True)
+        else:
+            print(answer.text + "\n", flush=True)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from .adapters.console import run_console
+    from .app import Navigator
+
+    return run_console(Navigator.from_settings(Settings()), is_staff=args.staff)
+
+
+def _run(_: argparse.Namespace) -> int:
+    from .adapters.telegram import run
+
+    return run(Settings())
+
+
+def _chart(args: argparse.Namespace) -> int:
+    from .kpi_chart import render_kpi_chart
+
+    catalog = load_catalog(Settings().catalog_dir)
+    unknown = [kpi for kpi in args.kpi or [] if kpi not in catalog.kpis]
+    if unknown:
+        print(f"unknown KPI id(s): {', '.join(unknown)}; known: {', '.join(catalog.kpis)}", file=sys.stderr)
+        return 2
+    args.output.write_bytes(render_kpi_chart(catalog, args.kpi or None, args.lang))
+    print(f"wrote {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the `navigator-bot` command."""
     parser = argparse.ArgumentParser(prog="navigator-bot", description=__doc__)
@@ -41,6 +85,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the catalog files")
     schema.set_defaults(handler=_schema)
+
+    ask = commands.add_parser("ask", help="answer a message as the bot would (TEXT, or - for one per stdin line)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per answer, one per line")
+    ask.add_argument("--lang", choices=("ja", "en"), default="ja")
+    ask.add_argument("text", nargs="+", help="the message, or - to read messages from standard input")
+    ask.set_defaults(handler=_ask)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal (no Telegram token needed)")
+    chat.add_argument("--staff", action="store_true", help="act as support staff (KPI charts)")
+    chat.set_defaults(handler=_chat)
+
+    run = commands.add_parser("run", help="run the Telegram bot (polling, or webhook if NAVIGATOR_WEBHOOK_URL)")
+    run.set_defaults(handler=_run)
+
+    chart = commands.add_parser("chart", help="draw the KPI progress chart as PNG")
+    chart.add_argument("--kpi", action="append", help="a KPI id (repeat for several; default: all)")
+    chart.add_argument("--lang", choices=("ja", "en"), default="ja")
+    chart.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    chart.set_defaults(handler=_chart)
     return parser
 
 

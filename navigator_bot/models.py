@@ -177,7 +177,7 @@ class CrisisLine(Strict):
     hours: NonEmpty
     hours_en: str | None = None
     note: str | None = None
-    as_of: NonEmpty = Field(description="When the hours were read, e.g. `2025`.")
+    as_of: str | None = Field(default=None, description="When the source gave the hours, e.g. `2025年`.")
     source: NonEmpty
 
 
@@ -217,6 +217,7 @@ class Option(Strict):
     id: Slug
     label: Localized
     boosts: list[Slug] = Field(default_factory=list, description="Measure ids this answer makes more relevant.")
+    hides: list[Slug] = Field(default_factory=list, description="Measure ids that do not apply after this answer.")
     reason: Localized | None = Field(default=None, description="Why the boosted measures fit, shown in results.")
 
 
@@ -227,6 +228,9 @@ class Persona(Strict):
     label: Localized
     audiences: list[Audience] = Field(min_length=1, description="Which measures this persona is offered.")
     asks_situation: bool = True
+    signals: list[NonEmpty] = Field(
+        default_factory=list, description="Words in typed text that suggest this persona (e.g. 雇いたい → employer)."
+    )
 
 
 class Situation(Strict):

@@ -1,0 +1,1 @@
+"""Thin adapters that connect chat networks (Telegram) to the transport-free dialogue engine."""

@@ -1,0 +1,165 @@
+"""The composition root: builds the catalog, understanding, engine and storage from settings.
+
+Adapters (Telegram, console) hold one `Navigator` and call `handle()` for each event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .catalog import Catalog, CatalogInvalid, load_catalog
+from .config import Settings
+from .dialogue import ChartRequest, CommandIssued, Event, Outcome, Reply, UserContext
+from .engine import COMMANDS, ConversationState, DialogueEngine
+from .i18n import Translator
+from .storage import JST, StateStore, UsageCounters
+from .understanding import Understanding
+
+log = logging.getLogger(__name__)
+STAFF_COMMANDS = ("stats", "reload")
+PURGE_INTERVAL = dt.timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class _Domain:
+    """Everything built from one catalog; swapped as a whole on /reload."""
+
+    catalog: Catalog
+    understanding: Understanding
+    engine: DialogueEngine
+
+
+def _secret(data_dir: Path) -> bytes:
+    """Return the key that turns chat ids into pseudonymous user keys, created once per data folder."""
+    path = data_dir / "user-key.secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+class Navigator:
+    """The bot as adapters see it: events in, outcomes out, state kept in SQLite."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        translator: Translator,
+        store: StateStore,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.settings = settings
+        self.translator = translator
+        self.store = store
+        self.counters = UsageCounters(store)
+        self._clock = clock
+        self._key = _secret(settings.data_dir)
+        self._domain = self._build(catalog)
+        self._last_purge: dt.datetime | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> Navigator:
+        """Load the catalog and open the data folder named in the settings."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        catalog = load_catalog(settings.catalog_dir)
+        store = StateStore(settings.data_dir / "navigator.sqlite3")
+        if clock is None:
+            return cls(settings, catalog, Translator(), store)
+        return cls(settings, catalog, Translator(), store, clock)
+
+    def _build(self, catalog: Catalog) -> _Domain:
+        understanding = Understanding(catalog, self.translator, today=lambda: self._clock().astimezone(JST).date())
+        return _Domain(catalog, understanding, DialogueEngine(catalog, understanding, self.translator))
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog in use."""
+        return self._domain.catalog
+
+    @property
+    def understanding(self) -> Understanding:
+        """The text understanding in use (for `ask`)."""
+        return self._domain.understanding
+
+    def user_key(self, raw: str) -> str:
+        """Return the pseudonymous storage key for a chat user id such as `tg:12345`."""
+        return hmac.new(self._key, raw.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def has_conversation(self, user: str) -> bool:
+        """Return True when a conversation of this user is stored (to continue it)."""
+        stored = self.store.load(self.user_key(user))
+        return bool(stored and stored.get("persona"))
+
+    def handle(self, user: str, event: Event, context: UserContext) -> Outcome:
+        """Handle one event of one user: load their state, run the engine, write everything through."""
+        now = self._clock()
+        self._purge_if_due(now)
+        key = self.user_key(user)
+        stored = self.store.load(key)
+        state = ConversationState.model_validate(stored) if stored else ConversationState()
+        if isinstance(event, CommandIssued) and event.name in STAFF_COMMANDS and context.is_staff:
+            outcome = self._staff_command(event.name, state, context, now)
+        else:
+            outcome = self._domain.engine.handle(state, event, context)
+        with self.store.transaction():
+            if outcome.forget:
+                self.store.forget(key)
+            else:
+                self.store.save(key, state.model_dump(), now)
+            for metric, value in outcome.counts:
+                self.counters.increment(metric, value, now=now)
+        return outcome
+
+    def _staff_command(self, name: str, state: ConversationState, context: UserContext, now: dt.datetime) -> Outcome:
+        lang = state.lang or ("en" if (context.language_hint or "").startswith("en") else "ja")
+        if name == "stats":
+            return Outcome([Reply(self.counters.report(now).format("en" if lang == "en" else "ja"))])
+        return Outcome([Reply(self.reload())])
+
+    def reload(self) -> str:
+        """Re-read the catalog; on an error keep the running one and return the errors."""
+        try:
+            catalog = load_catalog(self.settings.catalog_dir)
+        except CatalogInvalid as error:
+            log.warning("catalog reload refused: %d problem(s)", len(error.issues))
+            lines = [self.translator.t("reload_failed", "ja", count=len(error.issues))]
+            lines += [f"・{issue}" for issue in error.issues[:20]]
+            return "\n".join(lines)
+        self._domain = self._build(catalog)
+        log.info("catalog reloaded: %s", catalog.summary())
+        return self.translator.t("reload_done", "ja", summary=catalog.summary())
+
+    def _purge_if_due(self, now: dt.datetime) -> None:
+        if self._last_purge is None or now - self._last_purge >= PURGE_INTERVAL:
+            removed = self.store.purge_expired(now, dt.timedelta(days=self.settings.state_ttl_days))
+            self._last_purge = now
+            if removed:
+                log.info("purged %d expired conversation(s)", removed)
+
+    def render_chart(self, request: ChartRequest) -> bytes:
+        """Render a KPI chart as PNG (slow: adapters call this off the event loop)."""
+        from .kpi_chart import render_kpi_chart  # matplotlib is heavy: import only when a chart is asked for
+
+        return render_kpi_chart(self.catalog, request.kpi_ids or None, request.lang)
+
+    def bot_commands(self, lang: str) -> list[tuple[str, str]]:
+        """Return (command, description) pairs for the chat's command menu."""
+        return [(name, self.translator.t(f"cmd_{name}", lang)) for name in COMMANDS]
+
+    def text(self, key: str, lang: str) -> str:
+        """Return a UI string (for adapters' own messages)."""
+        return self.translator.t(key, lang)
+
+    def close(self) -> None:
+        """Close the data store."""
+        self.store.close()

@@ -1,0 +1,395 @@
+"""The dialogue engine: events in, replies out, state as plain data. No chat network is known here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .catalog import Catalog
+from .dialogue import (
+    Button,
+    ButtonPressed,
+    ChartRequest,
+    CommandIssued,
+    Event,
+    Outcome,
+    Reply,
+    Start,
+    TextTyped,
+    UnsupportedMessage,
+    UserContext,
+)
+from .i18n import LANGUAGES, Translator
+from .kpi_answers import KpiQuery
+from .models import Localized, Question
+from .presenting import agency_names, category_label, measure_title
+from .recommend import SKIP, UNKNOWN, Recommendation, applicable_questions, find_persona, find_situation, recommend
+from .understanding import Understanding
+
+PAGE_SIZE = 5
+LABEL_LIMIT = 28
+COMMANDS = ("start", "help", "menu", "kpi", "search", "lang", "privacy", "forget", "cancel")
+
+
+class ConversationState(BaseModel):
+    """Where one user is in the conversation: only the choices they made (ids), never typed text."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    lang: str | None = None
+    persona: str | None = None
+    situation: str | None = None
+    answers: dict[str, str] = Field(default_factory=dict)
+    view: str = "ask"  # ask | results | detail | memo
+    page: int = 0
+    detail: str | None = None
+
+    def reset(self, keep_lang: bool = True) -> None:
+        """Forget every choice (and the language unless kept)."""
+        lang = self.lang if keep_lang else None
+        for name, info in type(self).model_fields.items():
+            setattr(self, name, info.get_default(call_default_factory=True))
+        self.lang = lang
+
+
+class DialogueEngine:
+    """Turns an event and a user's state into replies and the next state."""
+
+    def __init__(self, catalog: Catalog, understanding: Understanding, translator: Translator) -> None:
+        self.catalog = catalog
+        self.understanding = understanding
+        self.translator = translator
+
+    # --- entry point -------------------------------------------------------------------------------------------
+
+    def handle(self, state: ConversationState, event: Event, context: UserContext) -> Outcome:
+        """Apply one event to the state (in place) and return what to send."""
+        lang = self._lang(state, context)
+        if isinstance(event, Start):
+            return self._restart(state, lang, counts=[("conversation_started", "")])
+        if isinstance(event, ButtonPressed):
+            return self._button(state, event.action, lang, context)
+        if isinstance(event, TextTyped):
+            return self._typed(state, event.text, lang)
+        if isinstance(event, CommandIssued):
+            return self._command(state, event, lang, context)
+        if isinstance(event, UnsupportedMessage):
+            return Outcome([Reply(self.t("unsupported_message", lang), self._resume_row(state, lang))])
+        raise TypeError(f"unknown event {event!r}")
+
+    def t(self, key: str, lang: str, **values: object) -> str:
+        """Return a UI string."""
+        return self.translator.t(key, lang, **values)
+
+    def _lang(self, state: ConversationState, context: UserContext) -> str:
+        if state.lang in LANGUAGES:
+            return state.lang
+        hint = (context.language_hint or "").lower()
+        return "en" if hint.startswith("en") else "ja"
+
+    # --- commands ----------------------------------------------------------------------------------------------
+
+    def _command(self, state: ConversationState, event: CommandIssued, lang: str, context: UserContext) -> Outcome:
+        name = event.name.lower()
+        if name == "start":
+            return self._restart(state, lang, counts=[("conversation_started", "")])
+        if name == "help":
+            return Outcome([Reply(self.understanding.help_text(lang), self._menu_buttons(state, lang))])
+        if name == "menu":
+            return Outcome([Reply(self.t("menu", lang), self._menu_buttons(state, lang))])
+        if name == "kpi":
+            return self._kpi_overview(lang, context)
+        if name == "search":
+            if event.args.strip():
+                return self._typed(state, event.args, lang)
+            return Outcome([Reply(self.t("search_prompt", lang))])
+        if name == "lang":
+            return self._language(state, event.args.strip().lower(), lang)
+        if name == "privacy":
+            return Outcome([Reply(self.t("privacy", lang), self._resume_row(state, lang))])
+        if name == "forget":
+            state.reset(keep_lang=False)
+            return Outcome([Reply(self.t("forgotten", lang), ((Button(self.t("btn_restart", lang), "restart"),),))],
+                           forget=True)
+        if name == "cancel":
+            state.reset()
+            return Outcome([Reply(self.t("cancelled", lang))])
+        if name in ("stats", "reload"):
+            return Outcome([Reply(self.t("staff_only", lang))])
+        return Outcome([Reply(self.t("unknown_command", lang), self._menu_buttons(state, lang))])
+
+    def _language(self, state: ConversationState, requested: str, lang: str) -> Outcome:
+        if requested in LANGUAGES:
+            state.lang = requested
+            return Outcome([Reply(self.t("lang_set", requested), self._resume_row(state, requested))])
+        buttons = ((Button("日本語", "lang:ja"), Button("English", "lang:en")),)
+        return Outcome([Reply(self.t("lang_choose", lang), buttons)])
+
+    def _kpi_overview(self, lang: str, context: UserContext) -> Outcome:
+        text = self.understanding.kpi.answer(KpiQuery(kind="list", kpi_ids=(), fiscal_years=()), lang)
+        replies = [Reply(text)]
+        if context.is_staff:
+            replies.append(Reply(self.t("chart_caption", lang), chart=ChartRequest(tuple(self.catalog.kpis), lang)))
+        return Outcome(replies, counts=[("kpi_question", "overview")])
+
+    # --- buttons -----------------------------------------------------------------------------------------------
+
+    def _button(self, state: ConversationState, action: str, lang: str, context: UserContext) -> Outcome:
+        kind, _, value = action.partition(":")
+        questionnaire = self.catalog.questionnaire
+        if kind == "p" and find_persona(self.catalog, value):
+            state.persona, state.situation, state.answers = value, None, {}
+            return self._next(state, lang, counts=[("persona", value)])
+        if kind == "s" and state.persona and find_situation(self.catalog, value):
+            state.situation, state.answers = value, {}
+            return self._next(state, lang, counts=[("situation", value)])
+        if kind == "a" and state.persona:
+            question_id, _, option_id = value.partition(":")
+            question = next((q for q in questionnaire.questions if q.id == question_id), None)
+            valid = {o.id for o in question.options} | {SKIP, UNKNOWN} if question else set()
+            if question is not None and option_id in valid:
+                state.answers[question_id] = option_id
+                return self._next(state, lang)
+        if kind == "m" and value in self.catalog.measures:
+            return self._detail(state, value, lang)
+        if kind == "pg" and state.persona and value.isdigit():
+            state.page = int(value)
+            return self._results(state, lang, edit=True)
+        if kind == "lang" and value in LANGUAGES:
+            return self._language(state, value, lang)
+        simple: dict[str, Callable[[], Outcome]] = {
+            "restart": lambda: self._restart(state, lang, counts=[("conversation_started", "")], edit=True),
+            "back": lambda: self._back(state, lang),
+            "resume": lambda: self._render_current(state, lang, edit=False),
+            "res": lambda: self._results(state, lang, edit=True),
+            "memo": lambda: self._memo(state, lang),
+            "kpi": lambda: self._kpi_overview(lang, context),
+            "menu": lambda: Outcome([Reply(self.t("menu", lang), self._menu_buttons(state, lang))]),
+        }
+        if action in simple:
+            return simple[action]()
+        return Outcome([Reply(self.t("stale_button", lang), (
+            (Button(self.t("btn_resume", lang), "resume"), Button(self.t("btn_restart", lang), "restart")),
+        ))], counts=[("stale_button", "")])
+
+    def _restart(self, state: ConversationState, lang: str, counts: list[tuple[str, str]],
+                 edit: bool = False) -> Outcome:
+        state.reset()
+        outcome = self._render_current(state, lang, edit=edit, intro=True)
+        outcome.counts.extend(counts)
+        return outcome
+
+    def _back(self, state: ConversationState, lang: str) -> Outcome:
+        if state.view in ("detail", "memo"):
+            state.view = "results"
+            return self._results(state, lang, edit=True)
+        if state.answers:
+            state.answers.popitem()
+        elif state.situation:
+            state.situation = None
+        else:
+            state.persona = None
+        state.view, state.page = "ask", 0
+        return self._render_current(state, lang, edit=True)
+
+    def _next(self, state: ConversationState, lang: str, counts: list[tuple[str, str]] | None = None) -> Outcome:
+        state.view, state.page = "ask", 0
+        outcome = self._render_current(state, lang, edit=True)
+        outcome.counts[:0] = counts or []
+        return outcome
+
+    # --- the questionnaire -------------------------------------------------------------------------------------
+
+    def _pending_question(self, state: ConversationState) -> tuple[Question | None, int, int]:
+        """Return the next unanswered question with its step number and the total number of steps."""
+        persona = find_persona(self.catalog, state.persona)
+        questions = applicable_questions(self.catalog, state.persona, state.situation)
+        steps_before = 1 + (1 if persona and persona.asks_situation else 0)
+        total = steps_before + len(questions)
+        for index, question in enumerate(questions):
+            if question.id not in state.answers:
+                return question, steps_before + index + 1, total
+        return None, total, total
+
+    def _render_current(self, state: ConversationState, lang: str, edit: bool, intro: bool = False) -> Outcome:
+        persona = find_persona(self.catalog, state.persona)
+        if persona is None:
+            text = self.t("welcome", lang) + "\n\n" + self.t("ask_persona", lang) if intro else self.t("ask_persona",
+                                                                                                       lang)
+            rows = tuple((Button(p.label.get(lang), f"p:{p.id}"),) for p in self.catalog.questionnaire.personas)
+            return Outcome([Reply(self._step_prefix(1, self._total_steps(state), lang) + text, rows, edit=edit)])
+        if persona.asks_situation and state.situation is None:
+            key = "ask_situation_family" if persona.id == "family" else "ask_situation"
+            rows = tuple((Button(s.label.get(lang), f"s:{s.id}"),) for s in self.catalog.questionnaire.situations)
+            rows += ((Button(self.t("btn_back", lang), "back"),),)
+            text = self._step_prefix(2, self._total_steps(state), lang) + self.t(key, lang)
+            return Outcome([Reply(text, rows, edit=edit)])
+        question, step, total = self._pending_question(state)
+        if question is not None and state.view == "ask":
+            wording = question.text_family if persona.id == "family" and question.text_family else question.text
+            rows = tuple((Button(o.label.get(lang), f"a:{question.id}:{o.id}"),) for o in question.options)
+            rows += ((Button(self.t("btn_unknown", lang), f"a:{question.id}:{UNKNOWN}"),
+                      Button(self.t("btn_skip", lang), f"a:{question.id}:{SKIP}")),
+                     (Button(self.t("btn_back", lang), "back"),))
+            return Outcome([Reply(self._step_prefix(step, total, lang) + wording.get(lang), rows, edit=edit)])
+        if state.view == "detail" and state.detail in self.catalog.measures:
+            return self._detail(state, state.detail, lang, edit=edit)
+        if state.view == "memo":
+            return self._memo(state, lang, edit=edit)
+        return self._results(state, lang, edit=edit)
+
+    def _total_steps(self, state: ConversationState) -> int:
+        return self._pending_question(state)[2] if state.persona else 2 + len(
+            applicable_questions(self.catalog, "self", None))
+
+    def _step_prefix(self, step: int, total: int, lang: str) -> str:
+        return self.t("step", lang, step=step, total=max(total, step)) + "\n"
+
+    # --- results, detail, memo ---------------------------------------------------------------------------------
+
+    def _recommendations(self, state: ConversationState) -> list[Recommendation]:
+        return recommend(self.catalog, state.persona or "self", state.situation, state.answers)
+
+    def _reason_text(self, state: ConversationState, item: Recommendation, lang: str) -> str:
+        reasons = [reason.get(lang) for reason in item.reasons]
+        situation = find_situation(self.catalog, state.situation)
+        if situation is not None and item.in_situation and situation.categories:
+            reasons.append(self.t("reason_situation", lang, situation=situation.label.get(lang),
+                                  category=category_label(self.catalog, item.measure, lang)))
+        if not reasons:
+            reasons.append(category_label(self.catalog, item.measure, lang))
+        return self.t("list_separator", lang).join(reasons)
+
+    def _results(self, state: ConversationState, lang: str, edit: bool) -> Outcome:
+        if not state.persona:
+            return self._render_current(state, lang, edit=edit)
+        items = self._recommendations(state)
+        pages = max(1, -(-len(items) // PAGE_SIZE))
+        state.view, state.page = "results", min(max(state.page, 0), pages - 1)
+        shown = items[state.page * PAGE_SIZE:(state.page + 1) * PAGE_SIZE]
+        first = state.page * PAGE_SIZE + 1
+        lines = [self.t("results_intro", lang, first=first, last=first + len(shown) - 1, total=len(items)), ""]
+        for number, item in enumerate(shown, start=first):
+            lines.append(f"{number}. {measure_title(item.measure, lang)}")
+            lines.append("   " + self.t("measures_agencies", lang,
+                                        agencies=agency_names(self.catalog, item.measure, self.translator, lang)))
+            lines.append("   " + self.t("measures_why", lang, why=self._reason_text(state, item, lang)))
+        if state.persona == "family":
+            lines += ["", self.t("family_consult", lang)]
+        if state.persona == "supporter":
+            lines += ["", self.t("supporter_kpi_hint", lang)]
+        lines += ["", self.t("confirm_contacts", lang)]
+        rows: list[tuple[Button, ...]] = [
+            (Button(self._short(f"{number}. {measure_title(item.measure, lang)}"), f"m:{item.measure.id}"),)
+            for number, item in enumerate(shown, start=first)
+        ]
+        paging = []
+        if state.page > 0:
+            paging.append(Button(self.t("btn_prev", lang), f"pg:{state.page - 1}"))
+        if state.page + 1 < pages:
+            paging.append(Button(self.t("btn_more", lang), f"pg:{state.page + 1}"))
+        if paging:
+            rows.append(tuple(paging))
+        extra = [Button(self.t("btn_memo", lang), "memo")]
+        if state.persona == "supporter":
+            extra.append(Button(self.t("btn_kpi", lang), "kpi"))
+        rows.append(tuple(extra))
+        rows.append((Button(self.t("btn_back", lang), "back"), Button(self.t("btn_restart", lang), "restart")))
+        counts = [("measure_shown", item.measure.id) for item in shown]
+        return Outcome([Reply("\n".join(lines), tuple(rows), edit=edit)], counts=counts)
+
+    def _detail(self, state: ConversationState, measure_id: str, lang: str, edit: bool = True) -> Outcome:
+        measure = self.catalog.measures[measure_id]
+        if state.persona:
+            state.view, state.detail = "detail", measure_id
+        lines = [measure_title(measure, lang), "", measure.summary]
+        if lang == "en" and measure.summary_en:
+            lines += ["", measure.summary_en]
+        lines += ["", self.t("measures_agencies", lang,
+                             agencies=agency_names(self.catalog, measure, self.translator, lang))]
+        for agency_id in measure.agencies:
+            agency = self.catalog.agencies[agency_id]
+            if agency.url:
+                lines.append(self.t("agency_url", lang, name=agency.full_name, url=agency.url))
+        for facility_id in measure.facilities:
+            facility = self.catalog.facilities[facility_id]
+            lines += ["", f"■ {facility.name_en if lang == 'en' and facility.name_en else facility.name}",
+                      facility.description.get(lang)]
+            if facility.formal_name:
+                lines.append(self.t("facility_formal_name", lang, name=facility.formal_name))
+            if facility.hours:
+                lines.append(self.t("facility_hours", lang, hours=facility.hours))
+            if facility.location_note:
+                lines.append(self.t("facility_location", lang, note=facility.location_note))
+            if facility.as_of:
+                lines.append(self.t("facility_as_of", lang, as_of=facility.as_of, source=facility.source or "-"))
+        lines += ["", category_label(self.catalog, measure, lang), "", self.t("confirm_contacts", lang)]
+        rows: tuple[tuple[Button, ...], ...] = (
+            (Button(self.t("btn_back_results", lang), "res"), Button(self.t("btn_memo", lang), "memo")),
+            (Button(self.t("btn_restart", lang), "restart"),),
+        ) if state.persona else ((Button(self.t("btn_restart", lang), "restart"),),)
+        return Outcome([Reply("\n".join(lines), rows, edit=edit)], counts=[("measure_opened", measure_id)])
+
+    def _memo(self, state: ConversationState, lang: str, edit: bool = True) -> Outcome:
+        persona = find_persona(self.catalog, state.persona)
+        if persona is None:
+            return self._render_current(state, lang, edit=edit)
+        state.view = "memo"
+        lines = [self.t("memo_title", lang), self.t("memo_persona", lang, persona=persona.label.get(lang))]
+        situation = find_situation(self.catalog, state.situation)
+        if situation is not None:
+            lines.append(self.t("memo_situation", lang, situation=situation.label.get(lang)))
+        for question in applicable_questions(self.catalog, state.persona, state.situation):
+            chosen = state.answers.get(question.id)
+            if chosen is None or chosen == SKIP:
+                continue
+            option = next((o for o in question.options if o.id == chosen), None)
+            answer = option.label.get(lang) if option else self.t("btn_unknown", lang)
+            wording: Localized = question.text_family if persona.id == "family" and question.text_family \
+                else question.text
+            lines.append(f"・{wording.get(lang)} → {answer}")
+        lines += ["", self.t("memo_measures", lang)]
+        for item in self._recommendations(state)[:PAGE_SIZE]:
+            names = self.t("list_separator", lang).join(self.catalog.agency_names(item.measure))
+            lines.append(f"・{measure_title(item.measure, lang)}（{names}）")
+        lines += ["", self.t("memo_footer", lang)]
+        rows = ((Button(self.t("btn_back_results", lang), "res"), Button(self.t("btn_restart", lang), "restart")),)
+        return Outcome([Reply("\n".join(lines), rows, edit=edit)])
+
+    # --- typed text --------------------------------------------------------------------------------------------
+
+    def _typed(self, state: ConversationState, text: str, lang: str) -> Outcome:
+        persona = find_persona(self.catalog, state.persona)
+        audiences = None
+        if persona is not None:
+            audiences = self.understanding.audiences_for([persona.id, *self.understanding.personas_in(text)])
+        answer = self.understanding.interpret(text, lang, audiences)
+        if answer.intent == "crisis":
+            return Outcome([Reply(answer.text)], counts=[("crisis_reply", "")])
+        rows: list[tuple[Button, ...]] = [
+            (Button(self._short(f"{n}. {measure_title(m.measure, lang)}"), f"m:{m.measure.id}"),)
+            for n, m in enumerate(answer.matches, start=1)
+        ]
+        rows.extend(self._resume_row(state, lang))
+        counts = [("kpi_question", answer.kpi_query.kind)] if answer.kpi_query else []
+        counts += [("measure_shown", m.measure.id) for m in answer.matches]
+        counts.append(("typed_" + answer.intent, ""))
+        return Outcome([Reply(answer.text, tuple(rows))], counts=counts)
+
+    def _resume_row(self, state: ConversationState, lang: str) -> tuple[tuple[Button, ...], ...]:
+        if state.persona:
+            return ((Button(self.t("btn_resume", lang), "resume"), Button(self.t("btn_restart", lang), "restart")),)
+        return ((Button(self.t("btn_start", lang), "restart"),),)
+
+    def _menu_buttons(self, state: ConversationState, lang: str) -> tuple[tuple[Button, ...], ...]:
+        return (
+            (Button(self.t("btn_find", lang), "restart"), Button(self.t("btn_kpi", lang), "kpi")),
+            (Button(self.t("btn_memo", lang), "memo"), Button("日本語 / English", "lang:" + ("en" if lang == "ja"
+                                                                                            else "ja"))),
+            *self._resume_row(state, lang),
+        )
+
+    @staticmethod
+    def _short(label: str) -> str:
+        return label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1] + "…"

@@ -1,0 +1,421 @@
+"""KPI questions: recognise them in typed text and answer with figures computed from the catalog.
+
+Recognition needs two things: what is asked about (a KPI alias, a fiscal year, or the KPIs as a whole) and a sign
+that a figure is wanted (件数, 実績, 進捗, 何人, KPI …). So 「サポステで相談したい」 is left to the measure search,
+while 「サポステの相談件数は？」 is answered here. Rates are computed with `rate_percent`, never copied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from .catalog import Catalog, rate_percent
+from .fiscal_year import fiscal_year_label, fiscal_years_label, parse_fiscal_years
+from .models import Kpi
+from .normalize import SynonymRewriter, normalize
+
+KpiKind = Literal["one", "year", "unmet", "list"]
+
+BAR_CELLS = 10
+BAR_FULL, BAR_EMPTY = "▓", "░"
+_FUZZY_MIN_LENGTH = 6  # shorter aliases match exactly only: one wrong character is too large a share of them
+_FUZZY_CUTOFF = 85.0  # one typo or one extra particle in a 7-character alias still scores 85.7
+
+# Kana readings of the kanji words in KPI names and questions, so that 「さぽすてのそうだんけんすう」 matches
+# 「サポステの相談件数」. Applied to both the aliases and the message, longest word first.
+_READINGS = {
+    "正社員": "せいしゃいん", "正規雇用": "せいきこよう", "正規": "せいき", "雇用": "こよう", "就職": "しゅうしょく",
+    "件数": "けんすう", "者数": "しゃすう", "人数": "にんずう", "新規": "しんき", "登録": "とうろく", "利用": "りよう",
+    "相談": "そうだん", "市町村": "しちょうそん", "設置": "せっち", "実績": "じっせき", "実施": "じっし",
+    "県内": "けんない", "全市": "ぜんし", "何件": "なんけん", "何人": "なんにん", "何市": "なんし", "何名": "なんめい",
+    "進捗": "しんちょく", "達成": "たっせい", "目標": "もくひょう", "累計": "るいけい", "一覧": "いちらん",
+    "状況": "じょうきょう", "若者": "わかもの", "地域": "ちいき", "者": "しゃ", "数": "すう", "人": "ひと",
+}  # fmt: skip
+_READING_PATTERN = re.compile("|".join(sorted(map(re.escape, _READINGS), key=len, reverse=True)))
+
+# Signs that a figure is wanted. Strong ones make any KPI mention a question; weak ones count only when the
+# message is not about the writer's own plans (「正社員就職を目標に頑張っています」 is not a KPI question).
+_STRONG = [
+    "件数", "何件", "何人", "何名", "何市", "何か所", "何箇所", "何ヶ所", "人数", "者数", "登録数", "設置数",
+    "設置状況", "累計", "推移", "数値", "割合", "kpi", "指標", "進捗", "実績", "達成率", "達成状況",
+    "how many", "number of", "figures",
+]  # fmt: skip
+_WEAK = ["目標(?!に|として)", "達成(?!したい|する|しよう|でき)", "成果", "いくつ", "どれくらい", "どのくらい",
+         "どれだけ", "result", "progress", "target", "achiev"]  # fmt: skip
+_STRONG_REGEX = [r"数(?:は|を|って|が|$)"]  # 相談数は, 登録者の数
+# Words that make a message about the KPIs as a whole, with no KPI or year named.
+_META = [
+    "kpi", "指標", "進捗状況", "進捗率", "達成率", "達成状況", "数値目標", "目標値", "目標と実績", "実績と目標",
+    "取組状況", "progress", "indicators",
+]  # fmt: skip
+_EXPLICIT = ["kpi", "指標", "indicator"]
+_YEAR_CONTEXT = ["実績", "進捗", "達成", "目標", "結果", "成果", "kpi", "指標", "件数", "数値", "状況", "result",
+                 "progress", "figures", "numbers", "achiev", "target"]  # fmt: skip
+_UNMET = [
+    "未達", "達成していない", "達成できていない", "達成してない", "達成できてない", "達成しなかった",
+    "達成できなかった", "届いていない", "届いてない", "届かなかった", "下回って", "not achieved", "unmet",
+    "not met", "below target", "behind target", "missed", "short of",
+]  # fmt: skip
+# The writer's own life or wishes: a generic word such as 目標 or 達成 then is not about the plan's KPIs.
+_PERSONAL = ["私", "わたし", "自分", "僕", "ぼく", "俺", "おれ", "うちの", "息子", "娘", "応募", "面接", "就活",
+             "転職", "iwant", "iwould", "ineed"]  # fmt: skip
+_WISH = re.compile(r"たい|ほしい|欲しい")
+_ASKING = re.compile(r"(?:知り|見|教えて(?:もらい)?|聞き|確認し|調べ)たい|(?:教えて|見せて)(?:ほしい|欲しい)")
+# A message that is only a generic word with polite filler: 「目標」「実績は？」「進捗を教えてください」.
+_BARE = re.compile(
+    r"(?:全体の|県の|今の|現在の|最新の)?(?:目標|実績|進捗|達成|成果|results?|targets?|achievements?)"
+    r"(?:の?一覧|まとめ|状況)?(?:は|を|って|について)?"
+    r"(?:教えて(?:ください|下さい|ほしい)?|知りたい|見せて(?:ください|下さい)?|見たい|どう(?:ですか|なって(?:い)?る)?"
+    r"|ですか|ください|下さい)?"
+)
+_EN_STOPWORDS = {"as", "at", "by", "held", "in", "of", "set", "for", "from", "on", "with", "to"}
+
+# UI strings of the answers, Japanese and English side by side.
+_TEXT: dict[str, dict[str, str]] = {
+    "year_line": {"ja": "{label}  {value}  {rate}% {bar}", "en": "{label}  {value}  {rate}% {bar}"},
+    "total_line": {
+        "ja": "累計（{period}）  {value}／目標 {target}  {rate}% {bar}  {status}",
+        "en": "Total {period}  {value} / target {target}  {rate}% {bar}  {status}",
+    },
+    "achieved": {"ja": "達成", "en": "achieved"},
+    "not_achieved": {"ja": "未達成（あと{gap}）", "en": "not achieved ({gap} to go)"},
+    "pace": {
+        "ja": "目標どおりに進めるには、1年あたり{pace}が目安です（目標{target}÷{years}年）。",
+        "en": "An even pace to the target is {pace} a year ({target} ÷ {years} years).",
+    },
+    "rate_note": {
+        "ja": "％は、取組期間（{period}）全体の目標に対する割合です。",
+        "en": "Percentages are shares of the target for the whole period, {period}.",
+    },
+    "no_data": {
+        "ja": "{missing}の実績データはありません。データがあるのは{available}で、最新は{latest}です。",
+        "en": "There is no data for {missing}. Data exists for {available}; the latest is {latest}.",
+    },
+    "year_title": {"ja": "{label}のKPI実績", "en": "KPI results for {label}"},
+    "year_item": {"ja": "・{name}  {value}  {rate}% {bar}（目安 {pace}／年）",
+                  "en": "- {name}  {value}  {rate}% {bar} (even pace {pace} a year)"},
+    "year_item_missing": {"ja": "・{name}  この年度のデータはありません", "en": "- {name}  no data for this year"},
+    "unmet_title": {
+        "ja": "取組期間（{period}）の累計で、目標に届いていないKPIは{count}つです。",
+        "en": "Below target, counting the whole period {period}: {count} KPI{plural}.",
+    },
+    "unmet_item": {"ja": "・{name}  {value}／目標 {target}  {rate}% {bar}  あと{gap}",
+                   "en": "- {name}  {value} / target {target}  {rate}% {bar}  {gap} to go"},
+    "unmet_none": {
+        "ja": "取組期間（{period}）の累計で、すべてのKPIが目標を達成しています。",
+        "en": "Every KPI has reached its target, counting the whole period {period}.",
+    },
+    "unmet_basis": {
+        "ja": "目標は取組期間全体のものなので、達成状況は累計で判断しています。",
+        "en": "The targets are for the whole period, so they are judged on the total.",
+    },
+    "list_title": {"ja": "KPIの進捗（取組期間 {period}の累計）", "en": "KPI progress, total for {period}"},
+    "summary_line": {"ja": "・{name}  {value}／目標 {target}  {rate}%  {status}",
+                     "en": "- {name}  {value} / target {target}  {rate}%  {status}"},
+    "list_hint": {
+        "ja": "KPIの名前や年度を送ると、年度ごとの実績を表示します（例: R4の就職件数）。",
+        "en": "Send a KPI's name or a fiscal year to see the yearly results (e.g. \"job placements FY2022\").",
+    },
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class KpiQuery:
+    """A recognised KPI question: its kind, the KPIs it names and the fiscal years it asks about."""
+
+    kind: KpiKind
+    kpi_ids: tuple[str, ...] = ()
+    fiscal_years: tuple[int, ...] = ()
+
+
+def _reading(text: str) -> str:
+    """Replace the known kanji words of normalized text by their kana reading."""
+    return _READING_PATTERN.sub(lambda match: _READINGS[match.group(0)], text)
+
+
+def _variants(words: Iterable[str]) -> list[str]:
+    """Normalized words and their kana readings, for patterns matched on both forms of a message."""
+    out: list[str] = []
+    for word in words:
+        norm = normalize(word)
+        out.extend(dict.fromkeys((norm, _reading(norm))))
+    return out
+
+
+def _compile(words: Iterable[str], regexes: Iterable[str] = ()) -> re.Pattern[str]:
+    # Words may carry a lookahead (目標(?!に)): normalize the literal part only.
+    parts: list[str] = list(regexes)
+    for word in words:
+        literal, _, rest = word.partition("(")
+        tail = f"({rest}" if rest else ""
+        parts.extend(re.escape(variant) + tail for variant in _variants([literal]))
+    return re.compile("|".join(parts))
+
+
+_STRONG_PATTERN = _compile(_STRONG, _STRONG_REGEX)
+_WEAK_PATTERN = _compile(_WEAK)
+_META_PATTERN = _compile(_META)
+_EXPLICIT_PATTERN = _compile(_EXPLICIT)
+_YEAR_CONTEXT_PATTERN = _compile(_YEAR_CONTEXT)
+_UNMET_PATTERN = _compile(_UNMET)
+_PERSONAL_PATTERN = _compile(_PERSONAL)
+
+
+def _text(key: str, lang: str, **values: object) -> str:
+    strings = _TEXT[key]
+    return (strings.get(lang) or strings["ja"]).format(**values)
+
+
+def _english_head(name_en: str) -> str:
+    """The first words of an English KPI name, up to a preposition: "Job placements as …" → "job placements"."""
+    words: list[str] = []
+    for word in name_en.lower().split():
+        if word in _EN_STOPWORDS:
+            break
+        words.append(word)
+    return " ".join(words) if len(words) >= 2 else ""
+
+
+def _number(value: int | Decimal) -> str:
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"
+
+
+def _singular(unit: str) -> str:
+    if unit == "people":
+        return "person"
+    if unit.endswith("ies"):
+        return unit[:-3] + "y"
+    return unit[:-1] if unit.endswith("s") else unit
+
+
+def _quantity(value: int | Decimal, kpi: Kpi, lang: str) -> str:
+    """A number with the KPI's unit: 3,300件 / 3,300 placements."""
+    if lang == "en":
+        unit = kpi.unit_en or kpi.unit
+        return f"{_number(value)} {_singular(unit) if value == 1 else unit}"
+    return f"{_number(value)}{kpi.unit}"
+
+
+def progress_bar(rate: Decimal) -> str:
+    """A 10-cell text bar of a percentage, full only at 100% or more: 23.7 → ▓▓░░░░░░░░."""
+    filled = min(BAR_CELLS, max(0, int(rate // 10)))
+    return BAR_FULL * filled + BAR_EMPTY * (BAR_CELLS - filled)
+
+
+def kpi_name(kpi: Kpi, lang: str) -> str:
+    """The KPI's name in `lang`; in English with the Japanese name in brackets."""
+    if lang == "en" and kpi.name_en:
+        return f"{kpi.name_en} ({kpi.name})"
+    return kpi.name
+
+
+class KpiAnswers:
+    """Recognises KPI questions and answers them from one catalog; build once, reuse for every message."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._rewriter = SynonymRewriter(group.words for group in catalog.synonyms.values())
+        self._exact: list[tuple[str, str]] = []  # (alias form, KPI id)
+        self._fuzzy_forms: list[str] = []
+        self._fuzzy_ids: list[str] = []
+        for kpi in catalog.kpis.values():
+            names = [kpi.name, *kpi.aliases]
+            if kpi.name_en:
+                names += [kpi.name_en, _english_head(kpi.name_en)]
+            forms: dict[str, None] = {}
+            for name in names:
+                canonical = self._rewriter.canonical(name)
+                if canonical:
+                    forms.update(dict.fromkeys((canonical, _reading(canonical))))
+            self._exact.extend((form, kpi.id) for form in forms)
+            for form in forms:
+                if len(form) >= _FUZZY_MIN_LENGTH:
+                    self._fuzzy_forms.append(form)
+                    self._fuzzy_ids.append(kpi.id)
+        self._years = sorted({item.fiscal_year for kpi in catalog.kpis.values() for item in kpi.yearly})
+
+    # --- recognition ----------------------------------------------------------------------------------------
+
+    def match_kpis(self, text: str) -> tuple[str, ...]:
+        """Return the ids of the KPIs named in `text` (exactly or with a small typo), in order of mention."""
+        canonical = self._rewriter.rewrite(normalize(text))
+        return self._match(tuple(dict.fromkeys((canonical, _reading(canonical)))))
+
+    def _match(self, forms: Sequence[str]) -> tuple[str, ...]:
+        found: dict[str, int] = {}  # KPI id → position of its first mention
+        for alias, kpi_id in self._exact:
+            for form in forms:
+                position = form.find(alias)
+                if position >= 0 and position < found.get(kpi_id, len(form) + 1):
+                    found[kpi_id] = position
+        if len(found) < len(self.catalog.kpis):
+            for form in forms:
+                # One C call scores every alias; the few hits are then checked one by one.
+                hits = process.extract(form, self._fuzzy_forms, scorer=fuzz.partial_ratio,
+                                       score_cutoff=_FUZZY_CUTOFF, limit=None)
+                for alias, _score, index in hits:
+                    kpi_id = self._fuzzy_ids[index]
+                    if kpi_id not in found:
+                        position = self._fuzzy_position(alias, form)
+                        if position is not None:
+                            found[kpi_id] = position
+        order = list(self.catalog.kpis)
+        return tuple(sorted(found, key=lambda kpi_id: (found[kpi_id], order.index(kpi_id))))
+
+    @staticmethod
+    def _fuzzy_position(alias: str, form: str) -> int | None:
+        if len(form) < len(alias):
+            # partial_ratio would look for the short message inside the alias: 「さぽすて」 ⊂ 「さぽすての相談」.
+            return 0 if fuzz.ratio(alias, form, score_cutoff=_FUZZY_CUTOFF) else None
+        alignment = fuzz.partial_ratio_alignment(alias, form, score_cutoff=_FUZZY_CUTOFF)
+        return alignment.dest_start if alignment is not None else None
+
+    def detect(self, text: str, today: date) -> KpiQuery | None:
+        """Recognise a KPI question in a typed message; None when it is not one."""
+        plain = normalize(text)
+        if not plain:
+            return None
+        signal_forms = tuple(dict.fromkeys((plain, _reading(plain))))
+
+        def has(pattern: re.Pattern[str]) -> bool:
+            return any(pattern.search(form) for form in signal_forms)
+
+        canonical = self._rewriter.rewrite(plain)
+        kpi_ids = self._match(tuple(dict.fromkeys((canonical, _reading(canonical)))))
+        years = tuple(parse_fiscal_years(text, today))
+        own_life = has(_PERSONAL_PATTERN) or bool(_WISH.search(_ASKING.sub("", plain)))
+        if kpi_ids:
+            if has(_STRONG_PATTERN) or has(_UNMET_PATTERN) or (not own_life and (has(_WEAK_PATTERN) or years)):
+                return KpiQuery("one", kpi_ids, years)
+            return None
+        if own_life and not has(_EXPLICIT_PATTERN):
+            return None
+        if has(_UNMET_PATTERN):
+            return KpiQuery("unmet", (), years)
+        if years and has(_YEAR_CONTEXT_PATTERN):
+            return KpiQuery("year", (), years)
+        if has(_META_PATTERN) or _BARE.fullmatch(plain):
+            return KpiQuery("list", (), years)
+        return None
+
+    # --- answers --------------------------------------------------------------------------------------------
+
+    def answer(self, query: KpiQuery, lang: str = "ja") -> str:
+        """Compose the plain-text reply to a KPI question, with every figure computed from the catalog."""
+        kpis = [self.catalog.kpis[kpi_id] for kpi_id in dict.fromkeys(query.kpi_ids) if kpi_id in self.catalog.kpis]
+        if query.kind == "one" and kpis:
+            return "\n\n".join(self._one(kpi, query.fiscal_years, lang) for kpi in kpis)
+        if query.kind == "year" and query.fiscal_years:
+            return self._year(query.fiscal_years, lang)
+        if query.kind == "unmet":
+            return self._unmet(bool(query.fiscal_years), lang)
+        return self._list(lang)
+
+    def summary_lines(self, lang: str = "ja") -> list[str]:
+        """One short line per KPI: cumulative result, target, rate and whether it is achieved."""
+        lines = []
+        for kpi in self.catalog.kpis.values():
+            total = sum(item.result for item in kpi.yearly)
+            lines.append(_text(
+                "summary_line", lang, name=kpi_name(kpi, lang), value=_quantity(total, kpi, lang),
+                target=_quantity(kpi.target, kpi, lang), rate=rate_percent(total, kpi.target),
+                status=self._status(kpi, total, lang),
+            ))
+        return lines
+
+    def unmet_kpis(self) -> list[Kpi]:
+        """The KPIs whose cumulative result (the sum of the yearly results) is below target."""
+        return [kpi for kpi in self.catalog.kpis.values() if sum(item.result for item in kpi.yearly) < kpi.target]
+
+    def _period(self, lang: str, kpi: Kpi | None = None) -> str:
+        years = [item.fiscal_year for item in kpi.yearly] if kpi is not None else self._years
+        return fiscal_years_label(years, lang)
+
+    def _status(self, kpi: Kpi, total: int, lang: str) -> str:
+        if total >= kpi.target:
+            return _text("achieved", lang)
+        return _text("not_achieved", lang, gap=_quantity(kpi.target - total, kpi, lang))
+
+    def _missing_note(self, missing: Sequence[int], available: Sequence[int], lang: str) -> str:
+        return _text("no_data", lang, missing=fiscal_years_label(missing, lang),
+                     available=fiscal_years_label(available, lang), latest=fiscal_year_label(max(available), lang))
+
+    def _one(self, kpi: Kpi, fiscal_years: Sequence[int], lang: str) -> str:
+        available = [item.fiscal_year for item in kpi.yearly]
+        asked = sorted(set(fiscal_years)) if fiscal_years else available
+        shown = [year for year in asked if year in available]
+        missing = [year for year in asked if year not in available]
+        lines = [kpi_name(kpi, lang)]
+        if not shown:
+            lines.append(self._missing_note(missing, available, lang))
+            return "\n".join(lines)
+        for year in shown:
+            item = kpi.result_for(year)
+            assert item is not None  # `shown` holds only the years with a result
+            rate = rate_percent(item.result, kpi.target)
+            lines.append(_text("year_line", lang, label=fiscal_year_label(year, lang),
+                               value=_quantity(item.result, kpi, lang), rate=rate, bar=progress_bar(rate)))
+        total = sum(item.result for item in kpi.yearly)
+        rate = rate_percent(total, kpi.target)
+        lines.append(_text("total_line", lang, period=self._period(lang, kpi), value=_quantity(total, kpi, lang),
+                           target=_quantity(kpi.target, kpi, lang), rate=rate, bar=progress_bar(rate),
+                           status=self._status(kpi, total, lang)))
+        lines.append(_text("pace", lang, pace=_quantity(kpi.yearly_pace, kpi, lang),
+                           target=_quantity(kpi.target, kpi, lang), years=len(kpi.yearly)))
+        if missing:
+            lines.append(self._missing_note(missing, available, lang))
+        lines.append(_text("rate_note", lang, period=self._period(lang, kpi)))
+        return "\n".join(lines)
+
+    def _year(self, fiscal_years: Sequence[int], lang: str) -> str:
+        asked = sorted(set(fiscal_years))
+        shown = [year for year in asked if year in self._years]
+        missing = [year for year in asked if year not in self._years]
+        blocks = []
+        for year in shown:
+            lines = [_text("year_title", lang, label=fiscal_year_label(year, lang))]
+            for kpi in self.catalog.kpis.values():
+                item = kpi.result_for(year)
+                if item is None:
+                    lines.append(_text("year_item_missing", lang, name=kpi_name(kpi, lang)))
+                    continue
+                rate = rate_percent(item.result, kpi.target)
+                lines.append(_text("year_item", lang, name=kpi_name(kpi, lang), value=_quantity(item.result, kpi, lang),
+                                   rate=rate, bar=progress_bar(rate), pace=_quantity(kpi.yearly_pace, kpi, lang)))
+            blocks.append("\n".join(lines))
+        notes = []
+        if missing:
+            notes.append(self._missing_note(missing, self._years, lang))
+        if shown:
+            notes.append(_text("rate_note", lang, period=self._period(lang)))
+        return "\n\n".join([*blocks, "\n".join(notes)])
+
+    def _unmet(self, years_asked: bool, lang: str) -> str:
+        unmet = self.unmet_kpis()
+        period = self._period(lang)
+        if not unmet:
+            lines = [_text("unmet_none", lang, period=period)]
+        else:
+            lines = [_text("unmet_title", lang, period=period, count=len(unmet), plural="s" if len(unmet) > 1 else "")]
+            for kpi in unmet:
+                total = sum(item.result for item in kpi.yearly)
+                rate = rate_percent(total, kpi.target)
+                lines.append(_text("unmet_item", lang, name=kpi_name(kpi, lang), value=_quantity(total, kpi, lang),
+                                   target=_quantity(kpi.target, kpi, lang), rate=rate, bar=progress_bar(rate),
+                                   gap=_quantity(kpi.target - total, kpi, lang)))
+        if years_asked:
+            lines.append(_text("unmet_basis", lang))
+        return "\n".join(lines)
+
+    def _list(self, lang: str) -> str:
+        return "\n".join([_text("list_title", lang, period=self._period(lang)), *self.summary_lines(lang),
+                          _text("list_hint", lang)])

@@ -1,0 +1,332 @@
+"""KPI progress charts for prefecture staff, rendered as PNG bytes.
+
+One row per KPI: the yearly results as bars against the yearly pace needed, and the cumulative result over the
+years against the period's target. Japanese text is set in IPAexGothic, shipped by the `japanize-matplotlib`
+package (a dependency of this project), so the chart looks the same on every machine.
+
+Only `matplotlib.figure.Figure` and the Agg canvas are used, never pyplot: `render_kpi_chart` may run in a worker
+thread next to the bot's event loop (e.g. through `asyncio.to_thread`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from itertools import accumulate
+from pathlib import Path
+
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
+from matplotlib.ticker import MaxNLocator
+
+from .catalog import Catalog, rate_percent
+from .models import Kpi
+
+WIDTH_PX = 1200
+DPI = 100
+HEADER_PX = 60
+ROW_PX = 370
+# Fixed pixel layout of a row (constrained layout would double the render time): margins around the two axes.
+LEFT_PX = 90
+RIGHT_PX = 30
+AXES_TOP_PX = 82
+AXES_BOTTOM_PX = 66
+YEARLY_WIDTH_PX = 560
+CUMULATIVE_WIDTH_PX = 440
+LANGS = ("ja", "en")
+
+JAPANESE_FONT_PACKAGE = "japanize_matplotlib"
+JAPANESE_FONT_FILE = "fonts/ipaexg.ttf"
+JAPANESE_FONT_FAMILY = "IPAexGothic"
+LATIN_FONT_FAMILY = "DejaVu Sans"  # ships with matplotlib itself
+# Characters every chart uses; the Japanese font must cover them all.
+JAPANESE_SAMPLE = "令和元年度正社員就職件数累計目標達成率実績必要ペース〜（）、。"
+
+# Okabe–Ito palette: distinguishable with the common forms of colour blindness.
+BAR_COLOUR = "#0072B2"
+PACE_COLOUR = "#D55E00"
+CUMULATIVE_COLOUR = "#009E73"
+TARGET_COLOUR = "#D55E00"
+TEXT_COLOUR = "#222222"
+RATE_MET_COLOUR = "#00785A"  # darker shades of the palette's green and vermillion, for contrast as text
+RATE_SHORT_COLOUR = "#B34700"
+GRID_COLOUR = "#DDDDDD"
+# White behind value labels keeps them readable where they cross a pace or target line.
+LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
+
+# Matplotlib is not thread-safe (shared font caches, font manager); charts are small, so render one at a time.
+_RENDER_LOCK = threading.Lock()
+_FONT_LOCK = threading.Lock()
+_registered_font: str | None = None
+
+
+class ChartFontError(RuntimeError):
+    """The Japanese font is missing or lacks glyphs: rendering would show boxes instead of text."""
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """The chart's wording in one language."""
+
+    header: str
+    yearly_title: str
+    cumulative_title: str
+    bars: str
+    pace: str
+    cumulative: str
+    target: str
+    x_label: str
+    yearly_y: str
+    cumulative_y: str
+    rate: str
+
+
+_TEXTS = {
+    "ja": _Texts(
+        header="重要業績評価指標（KPI）の進捗　{period}",
+        yearly_title="年度別の実績",
+        cumulative_title="累計 {result} ／ 目標 {target}",
+        bars="実績",
+        pace="必要ペース {pace}/年度",
+        cumulative="累計実績",
+        target="目標 {target}",
+        x_label="年度",
+        yearly_y="実績（{unit}）",
+        cumulative_y="累計（{unit}）",
+        rate="達成率 {rate}%",
+    ),
+    "en": _Texts(
+        header="Progress of the key performance indicators (KPIs), {period}",
+        yearly_title="Results by fiscal year",
+        cumulative_title="Cumulative {result} / target {target}",
+        bars="Result",
+        pace="Pace needed: {pace} a year",
+        cumulative="Cumulative result",
+        target="Target {target}",
+        x_label="Fiscal year",
+        yearly_y="Result ({unit})",
+        cumulative_y="Cumulative ({unit})",
+        rate="{rate}% of target",
+    ),
+}
+
+
+def chart_size(kpi_count: int) -> tuple[int, int]:
+    """Return the (width, height) in pixels of a chart with `kpi_count` KPIs."""
+    if kpi_count < 1:
+        raise ValueError("a chart needs at least one KPI")
+    return WIDTH_PX, HEADER_PX + ROW_PX * kpi_count
+
+
+def fiscal_year_label(fiscal_year: int, lang: str = "ja") -> str:
+    """Return a fiscal year as 令和2年度 (ja) or FY2020 (en)."""
+    if lang == "en":
+        return f"FY{fiscal_year}"
+    reiwa = fiscal_year - 2018
+    if reiwa < 1:
+        raise ValueError(f"fiscal year {fiscal_year} is before 令和")
+    return f"令和{'元' if reiwa == 1 else reiwa}年度"
+
+
+def japanese_font_path() -> Path:
+    """Return the path of the shipped Japanese font file, or raise ChartFontError."""
+    # find_spec locates the package without importing it: its import changes matplotlib's global rcParams.
+    spec = importlib.util.find_spec(JAPANESE_FONT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ChartFontError(
+            "the Japanese font package is not installed (pip install japanize-matplotlib); "
+            "KPI charts would show boxes instead of Japanese text"
+        )
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / JAPANESE_FONT_FILE
+        if path.is_file():
+            return path
+    raise ChartFontError(f"{JAPANESE_FONT_FILE} not found in the {JAPANESE_FONT_PACKAGE} package")
+
+
+def register_japanese_font() -> str:
+    """Register the shipped Japanese font with matplotlib once and return its family name."""
+    global _registered_font
+    with _FONT_LOCK:
+        if _registered_font is None:
+            path = japanese_font_path()
+            missing = [char for char in JAPANESE_SAMPLE if ord(char) not in _charmap(str(path))]
+            if missing:
+                raise ChartFontError(f"{path} has no glyph for {''.join(missing)!r}")
+            font_manager.fontManager.addfont(str(path))
+            family = font_manager.FontProperties(fname=str(path)).get_name()
+            if family != JAPANESE_FONT_FAMILY:
+                raise ChartFontError(f"{path} is {family!r}, expected {JAPANESE_FONT_FAMILY!r}")
+            _registered_font = family
+        return _registered_font
+
+
+@cache
+def _charmap(path: str) -> frozenset[int]:
+    return frozenset(FT2Font(path).get_charmap())
+
+
+def _font_families(texts: Iterable[str], lang: str) -> list[str]:
+    """Return the font families to set the texts in; raise ChartFontError if a character would render as a box."""
+    japanese = (register_japanese_font(), str(japanese_font_path()))
+    latin = (LATIN_FONT_FAMILY, font_manager.findfont(LATIN_FONT_FAMILY, fallback_to_default=False))
+    fonts = [latin, japanese] if lang == "en" else [japanese, latin]
+    needed = {ord(char) for text in texts for char in text if char.isprintable()}
+    primary = needed - _charmap(fonts[0][1])
+    if not primary:
+        # One font is enough; matplotlib's glyph-by-glyph fallback costs a third of the render time.
+        return [fonts[0][0]]
+    missing = primary - _charmap(fonts[1][1])
+    if missing:
+        raise ChartFontError(f"no font of the chart has a glyph for {''.join(sorted(map(chr, missing)))!r}")
+    return [name for name, _path in fonts]
+
+
+def _number(value: int | Decimal) -> str:
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"
+
+
+def _with_unit(value: int | Decimal, kpi: Kpi, lang: str) -> str:
+    if lang == "en":
+        return f"{_number(value)} {kpi.unit_en or kpi.unit}"
+    return f"{_number(value)}{kpi.unit}"
+
+
+def _select(catalog: Catalog, kpi_ids: Sequence[str] | None) -> list[Kpi]:
+    if kpi_ids is None:
+        kpis = list(catalog.kpis.values())
+    else:
+        if isinstance(kpi_ids, str):
+            raise TypeError("kpi_ids must be a sequence of ids, not one string")
+        unknown = [kpi_id for kpi_id in kpi_ids if kpi_id not in catalog.kpis]
+        if unknown:
+            raise ValueError(f"unknown KPI id(s) {unknown}; known: {list(catalog.kpis)}")
+        kpis = [catalog.kpis[kpi_id] for kpi_id in dict.fromkeys(kpi_ids)]
+    if not kpis:
+        raise ValueError("no KPI to chart")
+    return kpis
+
+
+def _period(kpis: Sequence[Kpi], lang: str) -> str:
+    years = sorted({item.fiscal_year for kpi in kpis for item in kpi.yearly})
+    first, last = fiscal_year_label(years[0], lang), fiscal_year_label(years[-1], lang)
+    if first == last:
+        return first
+    if lang == "en":
+        return f"{first}–{last}"
+    return f"{first.removesuffix('年度')}〜{last.removeprefix('令和')}"  # 令和2〜5年度
+
+
+def _style_axes(ax: Axes, family: list[str]) -> None:
+    ax.tick_params(labelsize=10, labelfontfamily=family, colors=TEXT_COLOUR, length=3)
+    ax.grid(axis="y", color=GRID_COLOUR, linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))  # KPIs count whole things
+    ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:,.0f}")
+
+
+def _draw_yearly(ax: Axes, kpi: Kpi, lang: str, texts: _Texts, family: list[str]) -> None:
+    positions = range(len(kpi.yearly))
+    results = [item.result for item in kpi.yearly]
+    pace = kpi.yearly_pace
+    bars = ax.bar(positions, results, width=0.6, color=BAR_COLOUR, label=texts.bars, zorder=2)
+    ax.bar_label(bars, labels=[_number(value) for value in results], padding=3, fontsize=10.5,
+                 fontfamily=family, color=TEXT_COLOUR, zorder=4, bbox=LABEL_BOX)
+    pace_line = ax.axhline(float(pace), color=PACE_COLOUR, linestyle=(0, (6, 3)), linewidth=2, zorder=3,
+               label=texts.pace.format(pace=_with_unit(pace, kpi, lang)))
+    # Headroom above the tallest bar keeps the legend clear of the bars and their labels.
+    ax.set_ylim(0, float(max(*results, pace)) * 1.45)
+    ax.set_xlim(-0.6, len(kpi.yearly) - 0.4)
+    ax.set_xticks(list(positions), [fiscal_year_label(item.fiscal_year, lang) for item in kpi.yearly])
+    ax.set_title(texts.yearly_title, fontsize=11.5, fontfamily=family, color=TEXT_COLOUR, loc="left")
+    ax.set_ylabel(texts.yearly_y.format(unit=kpi.unit_en or kpi.unit if lang == "en" else kpi.unit),
+                  fontsize=10.5, fontfamily=family)
+    ax.set_xlabel(texts.x_label, fontsize=10.5, fontfamily=family)
+    ax.legend(handles=[bars, pace_line], loc="upper left", ncols=2, frameon=False,
+              prop={"family": family, "size": 10})
+
+
+def _draw_cumulative(ax: Axes, kpi: Kpi, lang: str, texts: _Texts, family: list[str]) -> None:
+    positions = list(range(len(kpi.yearly)))
+    totals = list(accumulate(item.result for item in kpi.yearly))
+    ax.fill_between(positions, totals, color=CUMULATIVE_COLOUR, alpha=0.15, linewidth=0, zorder=1)
+    ax.plot(positions, totals, color=CUMULATIVE_COLOUR, marker="o", markersize=6, linewidth=2.2,
+            label=texts.cumulative, zorder=3, clip_on=False)
+    for position, total in zip(positions, totals, strict=True):
+        ax.annotate(_number(total), (position, total), xytext=(0, 8), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=10.5, fontfamily=family, color=TEXT_COLOUR, zorder=4, bbox=LABEL_BOX)
+    ax.axhline(kpi.target, color=TARGET_COLOUR, linestyle=(0, (6, 3)), linewidth=2, zorder=2,
+               label=texts.target.format(target=_with_unit(kpi.target, kpi, lang)))
+    ax.set_ylim(0, max(totals[-1], kpi.target) * 1.45)
+    ax.set_xlim(-0.4, len(positions) - 0.6)
+    ax.set_xticks(positions, [fiscal_year_label(item.fiscal_year, lang) for item in kpi.yearly])
+    ax.set_title(texts.cumulative_title.format(result=_with_unit(kpi.cumulative_result, kpi, lang),
+                                               target=_with_unit(kpi.target, kpi, lang)),
+                 fontsize=11.5, fontfamily=family, color=TEXT_COLOUR, loc="left")
+    ax.set_ylabel(texts.cumulative_y.format(unit=kpi.unit_en or kpi.unit if lang == "en" else kpi.unit),
+                  fontsize=10.5, fontfamily=family)
+    ax.set_xlabel(texts.x_label, fontsize=10.5, fontfamily=family)
+    ax.legend(loc="upper left", ncols=2, frameon=False, prop={"family": family, "size": 10})
+
+
+def _draw_row(figure: Figure, index: int, kpi: Kpi, lang: str, texts: _Texts, family: list[str]) -> None:
+    width, height = figure.bbox.width, figure.bbox.height
+    top = height - HEADER_PX - index * ROW_PX
+    name = (kpi.name_en or kpi.name) if lang == "en" else kpi.name
+    figure.text(LEFT_PX / 3 / width, (top - 8) / height, name, ha="left", va="top", fontsize=15,
+                fontfamily=family, color=TEXT_COLOUR)
+    # The rate is the number staff look for first: large, on the KPI's title line, coloured by target reached.
+    rate = rate_percent(kpi.cumulative_result, kpi.target)
+    figure.text(1 - RIGHT_PX / width, (top - 8) / height, texts.rate.format(rate=rate), ha="right", va="top",
+                fontsize=15, fontfamily=family, color=RATE_MET_COLOUR if rate >= 100 else RATE_SHORT_COLOUR)
+    bottom = (top - ROW_PX + AXES_BOTTOM_PX) / height
+    axes_height = (ROW_PX - AXES_TOP_PX - AXES_BOTTOM_PX) / height
+    yearly = figure.add_axes((LEFT_PX / width, bottom, YEARLY_WIDTH_PX / width, axes_height))
+    cumulative_left = WIDTH_PX - RIGHT_PX - CUMULATIVE_WIDTH_PX
+    cumulative = figure.add_axes((cumulative_left / width, bottom, CUMULATIVE_WIDTH_PX / width, axes_height))
+    for ax in (yearly, cumulative):
+        _style_axes(ax, family)
+    _draw_yearly(yearly, kpi, lang, texts, family)
+    _draw_cumulative(cumulative, kpi, lang, texts, family)
+
+
+def _all_texts(kpis: Sequence[Kpi], lang: str, texts: _Texts) -> list[str]:
+    """Every text the chart can show, for the glyph check: the wording, the KPIs' names and units, the numbers."""
+    words = [*vars(texts).values(), _period(kpis, lang), "0123456789,.%"]
+    for kpi in kpis:
+        words += [kpi.name_en or kpi.name, kpi.unit_en or kpi.unit] if lang == "en" else [kpi.name, kpi.unit]
+        words += [fiscal_year_label(item.fiscal_year, lang) for item in kpi.yearly]
+    return words
+
+
+def render_kpi_chart(catalog: Catalog, kpi_ids: Sequence[str] | None = None, lang: str = "ja") -> bytes:
+    """Render the progress of the KPIs (all, or those named, in that order) as a PNG of `chart_size` pixels."""
+    if lang not in LANGS:
+        raise ValueError(f"unsupported language {lang!r}; use one of {LANGS}")
+    kpis = _select(catalog, kpi_ids)
+    texts = _TEXTS[lang]
+    family = _font_families(_all_texts(kpis, lang, texts), lang)
+
+    width, height = chart_size(len(kpis))
+    with _RENDER_LOCK:
+        figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor="white")
+        FigureCanvasAgg(figure)
+        figure.text(0.5, 1 - 16 / height, texts.header.format(period=_period(kpis, lang)), ha="center", va="top",
+                    fontsize=17, fontfamily=family, color=TEXT_COLOUR)
+        for index, kpi in enumerate(kpis):
+            _draw_row(figure, index, kpi, lang, texts, family)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
