@@ -73,6 +73,27 @@ def _chart(args: argparse.Namespace) -> int:
     return 0
 
 
+HEARTBEAT_FILE = "heartbeat"
+HEARTBEAT_MAX_AGE = 180.0
+
+
+def _health(_: argparse.Namespace) -> int:
+    import time
+
+    settings = Settings()
+    try:
+        load_catalog(settings.catalog_dir)
+    except CatalogInvalid as error:
+        print(f"unhealthy: catalog has {len(error.issues)} problem(s)", file=sys.stderr)
+        return 1
+    heartbeat = settings.data_dir / HEARTBEAT_FILE
+    if heartbeat.exists() and time.time() - heartbeat.stat().st_mtime > HEARTBEAT_MAX_AGE:
+        print(f"unhealthy: no heartbeat for over {HEARTBEAT_MAX_AGE:.0f} s", file=sys.stderr)
+        return 1
+    print("healthy")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the `navigator-bot` command."""
     parser = argparse.ArgumentParser(prog="navigator-bot", description=__doc__)
@@ -98,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the Telegram bot (polling, or webhook if NAVIGATOR_WEBHOOK_URL)")
     run.set_defaults(handler=_run)
+
+    health = commands.add_parser("health", help="exit 0 when the catalog loads and the running bot is alive")
+    health.set_defaults(handler=_health)
 
     chart = commands.add_parser("chart", help="draw the KPI progress chart as PNG")
     chart.add_argument("--kpi", action="append", help="a KPI id (repeat for several; default: all)")

@@ -204,8 +204,14 @@ class DialogueEngine:
     def _pending_question(self, state: ConversationState) -> tuple[Question | None, int, int]:
         """Return the next unanswered question with its step number and the total number of steps."""
         persona = find_persona(self.catalog, state.persona)
+        asks_situation = persona is None or persona.asks_situation
+        steps_before = 2 if asks_situation else 1
+        if asks_situation and state.situation is None:
+            # Before the situation is known, count the longest path, so the total only ever shrinks.
+            most = max(len(applicable_questions(self.catalog, state.persona or "self", situation.id))
+                       for situation in self.catalog.questionnaire.situations)
+            return None, steps_before, steps_before + most
         questions = applicable_questions(self.catalog, state.persona, state.situation)
-        steps_before = 1 + (1 if persona and persona.asks_situation else 0)
         total = steps_before + len(questions)
         for index, question in enumerate(questions):
             if question.id not in state.answers:
@@ -240,8 +246,7 @@ class DialogueEngine:
         return self._results(state, lang, edit=edit)
 
     def _total_steps(self, state: ConversationState) -> int:
-        return self._pending_question(state)[2] if state.persona else 2 + len(
-            applicable_questions(self.catalog, "self", None))
+        return self._pending_question(state)[2]
 
     def _step_prefix(self, step: int, total: int, lang: str) -> str:
         return self.t("step", lang, step=step, total=max(total, step)) + "\n"

@@ -1,0 +1,33 @@
+# Aomori Support Navigator — one container per bot token (Telegram allows one poller per token).
+#   docker build -t aomori-navigator .
+#   docker run -e NAVIGATOR_TELEGRAM_TOKEN=... -v navigator-data:/data aomori-navigator
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    NAVIGATOR_DATA_DIR=/data \
+    NAVIGATOR_CATALOG_DIR=/app/catalog
+
+WORKDIR /app
+
+# The same install path as the Makefile: pip installs the project from pyproject.toml.
+COPY pyproject.toml README.md ./
+COPY navigator_bot ./navigator_bot
+COPY catalog ./catalog
+RUN pip install . \
+    && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin navigator \
+    && mkdir -p /data \
+    && chown navigator /data \
+    && navigator-bot validate
+
+# /app/catalog is baked in; mount another folder over it (read-only is fine) to change the catalog without a rebuild.
+VOLUME ["/data"]
+USER navigator
+EXPOSE 8443
+
+HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 CMD ["navigator-bot", "health"]
+
+# Exec form: the bot runs as PID 1 and receives SIGTERM itself, so it shuts down cleanly.
+CMD ["navigator-bot", "run"]

@@ -1,0 +1,45 @@
+"""`navigator-bot ask` gives the bot's answers on the command line, as text or one JSON object per line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from navigator_bot.catalog import Catalog
+
+
+def _ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "navigator_bot", "ask", *args], input=stdin, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_json_lines_from_stdin_in_order(catalog: Catalog) -> None:
+    queries = ["派遣で働いていて正社員になりたい", "R4の就職件数は？", "死にたい", "天気"]
+    result = _ask("--json", "-", stdin="\n".join(queries) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().split("\n")
+    assert len(lines) == 4
+    answers = [json.loads(line) for line in lines]
+    assert [a["query"] for a in answers] == queries
+    assert [a["intent"] for a in answers] == ["measures", "kpi", "crisis", "help"]
+    for answer in answers:
+        assert set(answer) == {"query", "intent", "text", "measures"}
+    first = answers[0]["measures"]
+    assert first and set(first[0]) == {"id", "title", "agencies", "score", "why"}
+    scores = [m["score"] for m in first]
+    assert scores == sorted(scores, reverse=True)
+    for measure in first:
+        assert measure["title"] == catalog.measures[measure["id"]].title and "(再掲)" not in measure["title"]
+        assert measure["agencies"] == catalog.agency_names(catalog.measures[measure["id"]])
+        assert measure["title"] in answers[0]["text"]
+    assert all(a["measures"] == [] for a in answers[1:])
+    assert "972" in answers[1]["text"] and "0120-279-338" in answers[2]["text"]
+
+
+def test_text_answer_and_english() -> None:
+    result = _ask("--lang", "en", "ｻﾎﾟｽﾃ")
+    assert result.returncode == 0, result.stderr
+    assert "Youth Support Station" in result.stdout
+    result = _ask("ジョブカフェの新規登録者数")
+    assert "14,317" in result.stdout
