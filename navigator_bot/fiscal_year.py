@@ -62,6 +62,8 @@ _RELATIVE = {
 _RELATIVE_KEY = re.compile(r"^(一昨|再来|おととし|this|current|last|previous|next|.)")
 _ERA_PART = re.compile(rf"(令和|平成|[rh])?\s*({_NUM})")
 _WEST_PART = re.compile(r"(?<!\d)(\d{4}|\d\d)(?!\d)")
+# Every form above has a digit, an era, 年 or "year" in it: a text with none of them is skipped at once.
+_ANY_YEAR_HINT = re.compile(r"[0-9元一二三四五六七八九十年]|year|おととし")
 _CONNECTOR_ONLY = re.compile(rf"^(?:{_DASH}|{_KARA})$")
 
 
@@ -146,6 +148,8 @@ def _years_of(kind: str, matched: str, today: date) -> list[int]:
 def parse_fiscal_years(text: str, today: date) -> list[int]:
     """Return every fiscal year mentioned in `text`, in order of mention, ranges expanded, without duplicates."""
     folded = unicodedata.normalize("NFKC", text).lower()
+    if not _ANY_YEAR_HINT.search(folded):
+        return []
     found: list[tuple[int, int, list[int], bool]] = []  # (start, end, years, is a single year)
     for match in _PATTERN.finditer(folded):
         kind = match.lastgroup or ""

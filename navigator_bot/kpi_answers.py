@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from .catalog import Catalog, rate_percent
 from .fiscal_year import fiscal_year_label, fiscal_years_label, parse_fiscal_years
@@ -27,6 +27,7 @@ BAR_CELLS = 10
 BAR_FULL, BAR_EMPTY = "▓", "░"
 _FUZZY_MIN_LENGTH = 6  # shorter aliases match exactly only: one wrong character is too large a share of them
 _FUZZY_CUTOFF = 85.0  # one typo or one extra particle in a 7-character alias still scores 85.7
+_FUZZY_MAX_LENGTH = 80  # KPI questions are short; longer messages are matched exactly only, to stay fast
 
 # Kana readings of the kanji words in KPI names and questions, so that 「さぽすてのそうだんけんすう」 matches
 # 「サポステの相談件数」. Applied to both the aliases and the message, longest word first.
@@ -53,7 +54,7 @@ _STRONG_REGEX = [r"数(?:は|を|って|が|$)"]  # 相談数は, 登録者の�
 # Words that make a message about the KPIs as a whole, with no KPI or year named.
 _META = [
     "kpi", "指標", "進捗状況", "進捗率", "達成率", "達成状況", "数値目標", "目標値", "目標と実績", "実績と目標",
-    "取組状況", "progress", "indicators",
+    "取組状況", "indicators",
 ]  # fmt: skip
 _EXPLICIT = ["kpi", "指標", "indicator"]
 _YEAR_CONTEXT = ["実績", "進捗", "達成", "目標", "結果", "成果", "kpi", "指標", "件数", "数値", "状況", "result",
@@ -138,6 +139,14 @@ class KpiQuery:
 def _reading(text: str) -> str:
     """Replace the known kanji words of normalized text by their kana reading."""
     return _READING_PATTERN.sub(lambda match: _READINGS[match.group(0)], text)
+
+
+def _mask(text: str) -> int:
+    """A bit set of the characters of a text (code points folded onto 251 bits), for a quick bound."""
+    mask = 0
+    for char in set(text):
+        mask |= 1 << (ord(char) % 251)
+    return mask
 
 
 def _variants(words: Iterable[str]) -> list[str]:
@@ -225,8 +234,7 @@ class KpiAnswers:
         self.catalog = catalog
         self._rewriter = SynonymRewriter(group.words for group in catalog.synonyms.values())
         self._exact: list[tuple[str, str]] = []  # (alias form, KPI id)
-        self._fuzzy_forms: list[str] = []
-        self._fuzzy_ids: list[str] = []
+        self._fuzzy: list[tuple[str, str, int]] = []  # (alias form, KPI id, character mask)
         for kpi in catalog.kpis.values():
             names = [kpi.name, *kpi.aliases]
             if kpi.name_en:
@@ -237,10 +245,7 @@ class KpiAnswers:
                 if canonical:
                     forms.update(dict.fromkeys((canonical, _reading(canonical))))
             self._exact.extend((form, kpi.id) for form in forms)
-            for form in forms:
-                if len(form) >= _FUZZY_MIN_LENGTH:
-                    self._fuzzy_forms.append(form)
-                    self._fuzzy_ids.append(kpi.id)
+            self._fuzzy.extend((form, kpi.id, _mask(form)) for form in forms if len(form) >= _FUZZY_MIN_LENGTH)
         self._years = sorted({item.fiscal_year for kpi in catalog.kpis.values() for item in kpi.yearly})
 
     # --- recognition ----------------------------------------------------------------------------------------
@@ -257,17 +262,18 @@ class KpiAnswers:
                 position = form.find(alias)
                 if position >= 0 and position < found.get(kpi_id, len(form) + 1):
                     found[kpi_id] = position
-        if len(found) < len(self.catalog.kpis):
-            for form in forms:
-                # One C call scores every alias; the few hits are then checked one by one.
-                hits = process.extract(form, self._fuzzy_forms, scorer=fuzz.partial_ratio,
-                                       score_cutoff=_FUZZY_CUTOFF, limit=None)
-                for alias, _score, index in hits:
-                    kpi_id = self._fuzzy_ids[index]
-                    if kpi_id not in found:
-                        position = self._fuzzy_position(alias, form)
-                        if position is not None:
-                            found[kpi_id] = position
+        for form in (form for form in forms if len(form) <= _FUZZY_MAX_LENGTH):
+            absent = ~_mask(form)
+            for alias, kpi_id, alias_mask in self._fuzzy:
+                if kpi_id in found:
+                    continue
+                # Cheap bound first: each alias character missing from the message is one that cannot match.
+                matchable = len(alias) - (alias_mask & absent).bit_count()
+                if 200 * matchable < _FUZZY_CUTOFF * (len(alias) + min(len(alias), len(form))):
+                    continue
+                position = self._fuzzy_position(alias, form)
+                if position is not None:
+                    found[kpi_id] = position
         order = list(self.catalog.kpis)
         return tuple(sorted(found, key=lambda kpi_id: (found[kpi_id], order.index(kpi_id))))
 

@@ -1,0 +1,300 @@
+"""KPI questions: recognising them (and leaving job seekers' messages alone) and answering from the catalog."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from navigator_bot.catalog import Catalog
+from navigator_bot.kpi_answers import KpiAnswers, KpiKind, KpiQuery, progress_bar
+from navigator_bot.models import YearlyResult
+
+TODAY = date(2026, 11, 26)  # 今年度 = FY2026 = 令和8年度, which has no data
+ALL_YEARS = (2020, 2021, 2022, 2023)
+REGULAR = "regular-employment"
+JOB_CAFE = "job-cafe-registrations"
+SAPOSUTE = "saposute-counselling"
+PLATFORMS = "municipal-platforms"
+
+
+@pytest.fixture(scope="module")
+def kpi(catalog: Catalog) -> KpiAnswers:
+    """The KPI answerer of the shipped catalog, built once as the bot does."""
+    return KpiAnswers(catalog)
+
+
+def _variant(catalog: Catalog, kpi_id: str, **update: object) -> Catalog:
+    """A copy of the catalog with one KPI changed."""
+    kpis = dict(catalog.kpis)
+    kpis[kpi_id] = kpis[kpi_id].model_copy(update=update)
+    return dataclasses.replace(catalog, kpis=kpis)
+
+
+# --- recognition ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "kpi_ids", "years"),
+    [
+        ("正社員就職件数は？", "one", (REGULAR,), ()),
+        ("R4の就職件数は？", "one", (REGULAR,), (2022,)),
+        ("令和３年度の正社員就職数", "one", (REGULAR,), (2021,)),
+        ("FY2021の正社員就職件数", "one", (REGULAR,), (2021,)),
+        ("正社員就職件数の推移を見せて", "one", (REGULAR,), ()),
+        ("正社員就職の目標は達成した？", "one", (REGULAR,), ()),
+        ("ジョブカフェの新規登録者数", "one", (JOB_CAFE,), ()),
+        ("ジョブカフェの新規登禄者数", "one", (JOB_CAFE,), ()),  # typo: 禄 for 録
+        ("ｼﾞｮﾌﾞｶﾌｪの新規登録者数", "one", (JOB_CAFE,), ()),
+        ("ジョブカフェの登録者は何人？", "one", (JOB_CAFE,), ()),
+        ("令和5年度のジョブカフェ新規登録", "one", (JOB_CAFE,), (2023,)),
+        ("サポステの相談件数は？", "one", (SAPOSUTE,), ()),
+        ("さぽすてのそうだんけんすう", "one", (SAPOSUTE,), ()),
+        ("地域若者サポートステーションのカウンセリング件数", "one", (SAPOSUTE,), ()),
+        ("Ｒ５のカウンセリング件数", "one", (SAPOSUTE,), (2023,)),
+        ("市町村PFは何市？", "one", (PLATFORMS,), ()),
+        ("市町村プラットフォームの設置状況", "one", (PLATFORMS,), ()),
+        ("市町村プラットフォームはいくつ設置された？", "one", (PLATFORMS,), ()),
+        ("就職件数とサポステの相談件数", "one", (REGULAR, SAPOSUTE), ()),
+        ("How many job placements in FY2022?", "one", (REGULAR,), (2022,)),
+        ("令和5年度の実績", "year", (), (2023,)),
+        ("R4の実績は？", "year", (), (2022,)),
+        ("今年度の実績を知りたい", "year", (), (2026,)),
+        ("2019年度の実績", "year", (), (2019,)),
+        ("R2-R3のKPI", "year", (), (2020, 2021)),
+        ("FY2021 results", "year", (), (2021,)),
+        ("目標を達成していないKPIは？", "unmet", (), ()),
+        ("未達成", "unmet", (), ()),
+        ("Which KPIs are not achieved?", "unmet", (), ()),
+        ("KPIの一覧", "list", (), ()),
+        ("KPI", "list", (), ()),
+        ("進捗状況", "list", (), ()),
+        ("目標", "list", (), ()),
+        ("達成率", "list", (), ()),
+        ("進捗率", "list", (), ()),
+        ("実績を教えてください", "list", (), ()),
+    ],
+)
+def test_detects_kpi_questions(kpi: KpiAnswers, text: str, kind: KpiKind, kpi_ids: tuple[str, ...],
+                               years: tuple[int, ...]) -> None:
+    assert kpi.detect(text, TODAY) == KpiQuery(kind, kpi_ids, years)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ジョブカフェに行きたい",
+        "ジョブカフェ",
+        "ジョブカフェを利用したい",
+        "ジョブカフェに新規登録したい",
+        "ジョブカフェの登録方法を教えて",
+        "ジョブカフェの利用時間",
+        "サポステで相談したい",
+        "サポステ相談したい",
+        "サポステのカウンセリングを受けたい",
+        "正社員になりたい",
+        "正社員就職したい",
+        "正社員就職を目標に頑張っています",
+        "正社員になった人の話を聞きたい",
+        "ハローワークで正社員の求人を探したい",
+        "市町村プラットフォームって何？",
+        "市町村の相談窓口はどこ？",
+        "ひきこもりの息子のことで相談したい",
+        "目標を立てて就職活動をしたい",
+        "今年度の目標を達成したい",
+        "自分の目標が達成できていない",
+        "応募の進捗を知りたい",
+        "2021年に仕事を辞めました",
+        "令和5年度に離職しました",
+        "3,300円の交通費は出ますか",
+        "こんにちは",
+        "",
+        "I want to visit Job Cafe",
+    ],
+)
+def test_leaves_other_messages_alone(kpi: KpiAnswers, text: str) -> None:
+    assert kpi.detect(text, TODAY) is None
+
+
+def test_relative_years_follow_today(kpi: KpiAnswers) -> None:
+    query = kpi.detect("昨年度の正社員就職件数", date(2024, 3, 31))
+    assert query == KpiQuery("one", (REGULAR,), (2022,))
+
+
+def test_match_kpis_orders_by_mention(kpi: KpiAnswers) -> None:
+    assert kpi.match_kpis("サポステの相談件数と正社員就職件数") == (SAPOSUTE, REGULAR)
+
+
+def test_detect_is_fast(kpi: KpiAnswers) -> None:
+    texts = ["R4の就職件数は？", "ジョブカフェの新規登禄者数", "サポステで相談したい", "KPIの一覧",
+             "ひきこもりの息子のことで相談したいのですが、どこに行けばいいかわかりません"]
+    for text in texts:
+        kpi.detect(text, TODAY)
+    rounds = 50
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            kpi.detect(text, TODAY)
+    per_query = (time.perf_counter() - start) / (rounds * len(texts))
+    assert per_query < 0.001
+
+
+# --- answers ----------------------------------------------------------------------------------------------------
+
+
+def _answer(kpi: KpiAnswers, text: str, lang: str = "ja") -> str:
+    query = kpi.detect(text, TODAY)
+    assert query is not None, text
+    return kpi.answer(query, lang)
+
+
+def test_one_kpi_for_one_year(kpi: KpiAnswers) -> None:
+    text = _answer(kpi, "R4の就職件数は？")
+    assert "正社員就職件数" in text
+    assert "令和4年度  972件  29.5% ▓▓░░░░░░░░" in text
+    assert "令和3年度" not in text  # only the year asked, then the total
+    assert "3,682件／目標 3,300件  111.6%" in text
+    assert "達成" in text and "未達成" not in text
+    assert "825件" in text  # the even yearly pace: 3,300 ÷ 4
+
+
+def test_one_kpi_for_every_year(kpi: KpiAnswers) -> None:
+    text = _answer(kpi, "正社員就職件数の進捗")
+    for line in ("令和2年度  781件  23.7% ▓▓░░░░░░░░", "令和3年度  896件  27.2%", "令和4年度  972件  29.5%",
+                 "令和5年度  1,033件  31.3%"):
+        assert line in text
+    assert "3,682" in text and "3,300" in text and "111.6%" in text
+
+
+def test_job_cafe_and_saposute_figures(kpi: KpiAnswers) -> None:
+    job_cafe = _answer(kpi, "ジョブカフェの新規登録者数")
+    assert "14,317人／目標 8,000人  179.0%" in job_cafe
+    assert "2,000人" in job_cafe  # pace
+    assert "3,589人  44.9%" in _answer(kpi, "令和3年度のジョブカフェ新規登録者数")
+    saposute = _answer(kpi, "サポステの相談件数は？")
+    assert "4,231件" in saposute and "256.4%" in saposute
+    assert "412.5件" in saposute  # 1,650 ÷ 4 is not whole
+
+
+def test_municipal_platforms_not_achieved(kpi: KpiAnswers) -> None:
+    text = _answer(kpi, "市町村PFは何市？")
+    assert "6市／目標 10市  60.0% ▓▓▓▓▓▓░░░░  未達成（あと4市）" in text
+    assert "令和2年度  0市  0.0% ░░░░░░░░░░" in text
+    assert "2.5市" in text
+
+
+def test_no_data_for_a_year_outside_the_catalog(kpi: KpiAnswers) -> None:
+    text = _answer(kpi, "令和6年度の正社員就職件数")
+    assert "令和6年度の実績データはありません" in text
+    assert "令和2〜5年度" in text and "令和5年度" in text
+    assert not re.search(r"\d件", text)  # no figure is guessed
+
+
+def test_no_data_for_2019(kpi: KpiAnswers) -> None:
+    text = _answer(kpi, "2019年度の実績")
+    assert "令和元年度の実績データはありません" in text
+    assert "令和2〜5年度" in text
+    assert "件" not in text
+
+
+def test_some_years_with_data_and_some_without(kpi: KpiAnswers) -> None:
+    text = _answer(kpi, "令和4〜6年度のサポステの相談件数")
+    assert "令和4年度  1,291件  78.2%" in text
+    assert "令和5年度  1,309件  79.3%" in text
+    assert "令和6年度の実績データはありません" in text
+    year_text = _answer(kpi, "R5とR6の実績")
+    assert "1,033件" in year_text and "令和6年度の実績データはありません" in year_text
+
+
+def test_results_of_one_year(kpi: KpiAnswers) -> None:
+    text = _answer(kpi, "令和5年度の実績")
+    assert text.startswith("令和5年度のKPI実績")
+    for figure in ("1,033件  31.3%", "3,861人  48.3%", "1,309件  79.3%", "1市  10.0%"):
+        assert figure in text
+    assert "令和2〜5年度" in text  # what the rates are shares of
+
+
+def test_unmet_is_computed(kpi: KpiAnswers) -> None:
+    text = _answer(kpi, "目標を達成していないKPIは？")
+    assert "1つ" in text
+    assert "県内全市での市町村プラットフォームの設置  6市／目標 10市  60.0%" in text
+    assert "正社員就職件数" not in text
+
+
+def test_unmet_follows_the_data(catalog: Catalog) -> None:
+    missed = KpiAnswers(_variant(catalog, REGULAR, target=5000))
+    text = missed.answer(KpiQuery("unmet"))
+    assert "2つ" in text
+    assert "正社員就職件数  3,682件／目標 5,000件  73.6%" in text
+    assert "あと1,318件" in text
+    assert "市町村プラットフォーム" in text
+    assert [k.id for k in missed.unmet_kpis()] == [REGULAR, PLATFORMS]
+
+    reached = KpiAnswers(_variant(catalog, PLATFORMS, target=6))
+    assert "すべてのKPIが目標を達成しています" in reached.answer(KpiQuery("unmet"))
+
+
+def test_rates_are_computed_not_copied(catalog: Catalog) -> None:
+    yearly = [*catalog.kpis[REGULAR].yearly, YearlyResult(fiscal_year=2024, result=660, published_rate="99.9%")]
+    extended = KpiAnswers(_variant(catalog, REGULAR, yearly=yearly))
+    text = extended.answer(KpiQuery("one", (REGULAR,), (2024,)))
+    assert "令和6年度  660件  20.0% ▓▓░░░░░░░░" in text
+    assert "99.9%" not in text
+    assert "4,342件" in text  # the cumulative is the sum of the yearly results
+    assert "1年あたり660件が目安です（目標3,300件÷5年）" in text
+
+
+def test_list(kpi: KpiAnswers) -> None:
+    text = _answer(kpi, "KPIの一覧")
+    for line in kpi.summary_lines("ja"):
+        assert line in text
+    for figure in ("3,682件／目標 3,300件  111.6%", "14,317人／目標 8,000人  179.0%", "4,231件／目標 1,650件  256.4%",
+                   "6市／目標 10市  60.0%"):
+        assert figure in text
+    assert len(kpi.summary_lines("ja")) == 4
+
+
+def test_answers_are_plain_and_calm(kpi: KpiAnswers) -> None:
+    queries = [KpiQuery("one", (REGULAR, PLATFORMS), (2022, 2024)), KpiQuery("year", (), ALL_YEARS),
+               KpiQuery("unmet"), KpiQuery("list")]
+    for lang in ("ja", "en"):
+        for query in queries:
+            text = kpi.answer(query, lang)
+            assert not re.search(r"[!！*_`<>#]", text), text
+            assert "{" not in text
+
+
+def test_english(kpi: KpiAnswers) -> None:
+    text = _answer(kpi, "R4の就職件数は？", "en")
+    assert text.startswith("Job placements as regular employees (正社員就職件数)")
+    assert "FY2022 (Reiwa 4)  972 placements  29.5% ▓▓░░░░░░░░" in text
+    assert "3,682 placements / target 3,300 placements  111.6%" in text
+    assert "achieved" in text
+    missing = kpi.answer(KpiQuery("one", (REGULAR,), (2024,)), "en")
+    assert "There is no data for FY2024 (Reiwa 6)" in missing
+    assert "FY2020–2023 (Reiwa 2–5)" in missing
+    unmet = kpi.answer(KpiQuery("unmet"), "en")
+    assert "6 cities / target 10 cities  60.0%" in unmet and "4 cities to go" in unmet
+    listing = kpi.answer(KpiQuery("list"), "en")
+    assert "New registrations at Job Cafe Aomori (ジョブカフェ利用者の新規登録者数)  14,317 people" in listing
+
+
+def test_english_singular_unit(kpi: KpiAnswers) -> None:
+    assert "1 city  10.0%" in kpi.answer(KpiQuery("year", (), (2023,)), "en")
+
+
+@pytest.mark.parametrize(
+    ("rate", "bar"),
+    [("0.0", "░░░░░░░░░░"), ("9.9", "░░░░░░░░░░"), ("23.7", "▓▓░░░░░░░░"), ("99.9", "▓▓▓▓▓▓▓▓▓░"),
+     ("100.0", "▓▓▓▓▓▓▓▓▓▓"), ("256.4", "▓▓▓▓▓▓▓▓▓▓")],
+)
+def test_progress_bar(rate: str, bar: str) -> None:
+    assert progress_bar(Decimal(rate)) == bar
+
+
+def test_unknown_ids_fall_back_to_the_list(kpi: KpiAnswers) -> None:
+    assert kpi.answer(KpiQuery("one", ("no-such-kpi",))) == kpi.answer(KpiQuery("list"))
