@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from navigator_bot.catalog import CHECKOUT_CATALOG, Catalog, load_catalog
+from tests.botapi_fixtures import standin, standin_thread  # noqa: F401  (fixtures for the Telegram tests)
 
 
 @pytest.fixture(scope="session")

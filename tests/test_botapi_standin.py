@@ -32,8 +32,6 @@ from tests.botapi_standin import (
     StandinError,
 )
 
-pytest_plugins = ["tests.botapi_fixtures"]  # the `standin` fixture (until conftest imports it)
-
 USER = 4242
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4 + b"\r\n--not-a-boundary\r\n"
 MENU = InlineKeyboardMarkup(

@@ -4,7 +4,7 @@ Nothing here decides what to say. Handlers translate an `Update` into an `Event`
 send the `Outcome`'s replies as plain text (never a parse mode: catalog text must not break HTML parsing).
 
 Privacy: logs name the kind of update and event, a per-process salted hash of the user id and the latency; never
-message text, names, or the bot token (httpx logs request URLs, which contain the token, so it is kept at WARNING).
+message text, names, or the bot token. Libraries are kept quiet where they would log those (`quiet_library_logging`).
 """
 
 from __future__ import annotations
@@ -104,10 +104,15 @@ def webhook_path(token: str) -> str:
     return "telegram-" + hashlib.sha256(f"navigator-webhook:{token}".encode()).hexdigest()[:32]
 
 
-def quiet_http_logging() -> None:
-    """Keep httpx/httpcore below INFO: their request lines contain the bot token."""
+def quiet_library_logging() -> None:
+    """Keep library logs that would leak secrets quiet, whatever the log level.
+
+    httpx/httpcore log every request URL at INFO, and the URL contains the bot token; PTB logs whole updates
+    (message text, names) and request parameters at DEBUG.
+    """
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
 
 
 def _lang(update: object) -> str:
@@ -190,6 +195,7 @@ class _KeyedLocks:
 
     @contextlib.asynccontextmanager
     async def hold(self, key: object) -> AsyncIterator[None]:
+        """Hold the key's lock for the duration of the block (waiting first in, first out)."""
         lock, users = self._locks.get(key, (None, 0))
         lock = lock or asyncio.Lock()
         self._locks[key] = (lock, users + 1)
@@ -204,6 +210,7 @@ class _KeyedLocks:
                 self._locks[key] = (lock, users - 1)
 
     def __len__(self) -> int:
+        """How many keys are held or waited for."""
         return len(self._locks)
 
 
@@ -262,6 +269,7 @@ class TelegramAdapter:
         shared = (filters.ChatType.GROUPS | filters.ChatType.CHANNEL) & (
             filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         )
+        # Edited messages have no handler: re-reading an edit would answer the same message twice.
         application.add_handlers(
             [
                 MessageHandler(shared & ~filters.StatusUpdate.ALL, self._named("group", self.on_group)),
@@ -390,12 +398,14 @@ class TelegramAdapter:
 
     async def _converse(self, update: Update, context: Context, event: Event) -> None:
         started = time.perf_counter()
-        user, chat = update.effective_user, update.effective_chat
-        assert user is not None and chat is not None
+        user = update.effective_user
+        assert user is not None
+        # A press on a message Telegram no longer sends along has no chat: answer in the private chat (same id).
+        chat_id = update.effective_chat.id if update.effective_chat is not None else user.id
         user_context = UserContext(is_staff=user.id in self.settings.staff_ids, language_hint=user.language_code)
         outcome = self.navigator.handle(f"tg:{user.id}", event, user_context)
         pressed = update.callback_query.message if update.callback_query is not None else None
-        await self._send(context, chat.id, outcome, pressed if isinstance(pressed, Message) else None)
+        await self._send(context, chat_id, outcome, pressed if isinstance(pressed, Message) else None)
         self._log_event(update, type(event).__name__, started, len(outcome.replies))
 
     async def _send(self, context: Context, chat_id: int, outcome: Outcome, pressed: Message | None) -> None:
@@ -464,7 +474,7 @@ def build_application(settings: Settings, navigator: Navigator) -> BotApplicatio
     """Build the PTB Application: Bot API URLs from settings, handlers, command menus, per-user ordering."""
     if not settings.telegram_token:
         raise ValueError("settings.telegram_token is not set")
-    quiet_http_logging()
+    quiet_library_logging()
     adapter = TelegramAdapter(settings, navigator)
     application = (
         ApplicationBuilder()
@@ -499,7 +509,7 @@ def _configure_logging(settings: Settings, token: str) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(_RedactingFormatter(token, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
-    quiet_http_logging()
+    quiet_library_logging()
 
 
 def run(settings: Settings) -> int:
@@ -512,8 +522,13 @@ def run(settings: Settings) -> int:
         return 2
     _configure_logging(settings, settings.telegram_token)
     from ..app import Navigator  # here, not at import time: the CLI imports this module for `run` only
+    from ..catalog import CatalogInvalid
 
-    navigator = Navigator.from_settings(settings)
+    try:
+        navigator = Navigator.from_settings(settings)
+    except CatalogInvalid as error:
+        print(f"catalog has {len(error.issues)} problem(s); see `navigator-bot validate`", file=sys.stderr)
+        return 1
     application = build_application(settings, navigator)  # post_shutdown closes the navigator
     try:
         if settings.webhook_url:
