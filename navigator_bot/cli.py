@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .catalog import CatalogInvalid, load_catalog
-from .config import Settings
+from .config import HEARTBEAT_FILE, HEARTBEAT_MAX_AGE, Settings
 from .schema import catalog_json_schema_text
 
 
@@ -71,10 +71,6 @@ def _chart(args: argparse.Namespace) -> int:
     args.output.write_bytes(render_kpi_chart(catalog, args.kpi or None, args.lang))
     print(f"wrote {args.output}")
     return 0
-
-
-HEARTBEAT_FILE = "heartbeat"
-HEARTBEAT_MAX_AGE = 180.0
 
 
 def _health(_: argparse.Namespace) -> int:

@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .catalog import default_catalog_dir
 
+HEARTBEAT_FILE = "heartbeat"  # touched by the running bot; `navigator-bot health` checks its age
+HEARTBEAT_INTERVAL = 30.0
+HEARTBEAT_MAX_AGE = 180.0
+
 
 class Settings(BaseSettings):
     """Everything the bot can be configured with; see README "Configuration"."""

@@ -93,3 +93,24 @@ def test_state_expires_after_the_ttl(tmp_path: Path, catalog_copy: Path) -> None
     navigator.handle("other", Start(), PUBLIC)
     assert not navigator.has_conversation("u")
     navigator.close()
+
+
+def test_health_command_checks_the_heartbeat(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "NAVIGATOR_DATA_DIR": str(tmp_path)}
+
+    def health() -> int:
+        return subprocess.run([sys.executable, "-m", "navigator_bot", "health"], env=env, capture_output=True,
+                              timeout=60, check=False).returncode
+
+    assert health() == 0  # no bot has run yet: the catalog loads
+    beat = tmp_path / "heartbeat"
+    beat.touch()
+    assert health() == 0
+    old = time.time() - 600
+    os.utime(beat, (old, old))
+    assert health() == 1

@@ -41,7 +41,7 @@ from telegram.ext import (
     filters,
 )
 
-from ..config import Settings
+from ..config import HEARTBEAT_FILE, HEARTBEAT_INTERVAL, Settings
 from ..dialogue import (
     ButtonPressed,
     CommandIssued,
@@ -260,6 +260,7 @@ class TelegramAdapter:
     def __init__(self, settings: Settings, navigator: Navigator) -> None:
         self.settings = settings
         self.navigator = navigator
+        self._heartbeat: asyncio.Task[None] | None = None
 
     # --- wiring ------------------------------------------------------------------------------------------------
 
@@ -305,9 +306,20 @@ class TelegramAdapter:
             await application.bot.set_my_commands(en, language_code="en")
         except TelegramError as error:  # the bot works without a menu; do not refuse to start over it
             log.warning("set_my_commands failed: %s", type(error).__name__)
+        self._heartbeat = asyncio.create_task(self._beat(self.settings.data_dir / HEARTBEAT_FILE))
+
+    async def _beat(self, path: Path) -> None:
+        """Touch the heartbeat file while the event loop runs (the container's HEALTHCHECK reads it)."""
+        while True:
+            await asyncio.to_thread(path.touch)
+            await asyncio.sleep(HEARTBEAT_INTERVAL)
 
     async def post_shutdown(self, application: BotApplication) -> None:
-        """Close the navigator (its SQLite file)."""
+        """Stop the heartbeat and close the navigator (its SQLite file)."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
         self.navigator.close()
 
     # --- handlers ----------------------------------------------------------------------------------------------
