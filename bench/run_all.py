@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["bench_understanding.py", "bench_bot.py"]
+BENCHES = ["bench_understanding.py", "bench_chart.py", "bench_bot.py"]
 
 
 def main() -> int:
