@@ -802,3 +802,44 @@ def test_cli_run_webhook_mode_sets_a_hashed_path_and_checks_the_secret(
             output, _ = proc.communicate(timeout=5)
     assert proc.returncode == 0, output
     assert standin.token not in output
+
+
+# --- staff operations -----------------------------------------------------------------------------------------------
+
+
+async def test_stats_for_staff_counts_and_refusal_for_others(bot: Harness) -> None:
+    """/stats: staff get the day's counts with small numbers shown as <5; anyone else gets a polite refusal."""
+    for user_id in range(6300, 6306):
+        user = bot.user(user_id)
+        await user.command("start")
+        await user.press(PERSONAS["family"])
+    lone = bot.user(6306)
+    await lone.command("start")
+    await lone.press(PERSONAS["self"])
+    refused = await bot.user(6399).command("stats")
+    assert refused.text == bot.text("staff_only")
+    report = (await bot.user(STAFF).command("stats")).text
+    assert "相談開始" in report and "family" in report
+    assert any("family" in line and "6" in line and "<5" not in line for line in report.splitlines()), report
+    assert any("self" in line and "<5" in line for line in report.splitlines()), report
+
+
+async def test_reload_keeps_the_running_catalog_on_error(
+    standin: BotApiStandin, settings: Settings, catalog_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/reload with a broken catalog: the errors (file and line) go to staff and the bot keeps answering."""
+    caplog.set_level(logging.INFO)
+    harness = Harness(standin, settings.model_copy(update={"catalog_dir": catalog_copy}))
+    await harness.start()
+    try:
+        kpis = catalog_copy / "kpis.yaml"
+        kpis.write_text(kpis.read_text(encoding="utf-8").replace("result: 972,", "result: 927,"), encoding="utf-8")
+        assert (await harness.user(6400).command("reload")).text == harness.text("staff_only")
+        reply = (await harness.user(STAFF).command("reload")).text
+        assert "kpis.yaml:" in reply and "読み込み直しませんでした" in reply
+        assert "972" in (await harness.user(6401).say("R4の就職件数は？")).text
+        kpis.write_text(kpis.read_text(encoding="utf-8").replace("result: 927,", "result: 972,"), encoding="utf-8")
+        assert "読み込み直しました" in (await harness.user(STAFF).command("reload")).text
+    finally:
+        await harness.stop()
+    harness.check_invariants(caplog.records)
