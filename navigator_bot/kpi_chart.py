@@ -32,6 +32,7 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from .catalog import Catalog, rate_percent
+from .fiscal_year import fiscal_year_label, fiscal_years_label
 from .models import Kpi
 
 WIDTH_PX = 1200
@@ -126,14 +127,9 @@ def chart_size(kpi_count: int) -> tuple[int, int]:
     return WIDTH_PX, HEADER_PX + ROW_PX * kpi_count
 
 
-def fiscal_year_label(fiscal_year: int, lang: str = "ja") -> str:
-    """Return a fiscal year as 令和2年度 (ja) or FY2020 (en)."""
-    if lang == "en":
-        return f"FY{fiscal_year}"
-    reiwa = fiscal_year - 2018
-    if reiwa < 1:
-        raise ValueError(f"fiscal year {fiscal_year} is before 令和")
-    return f"令和{'元' if reiwa == 1 else reiwa}年度"
+def _year_tick(fiscal_year: int, lang: str) -> str:
+    """Return an axis label for a fiscal year: 令和2年度, or the short FY2020 in English."""
+    return f"FY{fiscal_year}" if lang == "en" else fiscal_year_label(fiscal_year, "ja")
 
 
 def japanese_font_path() -> Path:
@@ -218,13 +214,7 @@ def _select(catalog: Catalog, kpi_ids: Sequence[str] | None) -> list[Kpi]:
 
 
 def _period(kpis: Sequence[Kpi], lang: str) -> str:
-    years = sorted({item.fiscal_year for kpi in kpis for item in kpi.yearly})
-    first, last = fiscal_year_label(years[0], lang), fiscal_year_label(years[-1], lang)
-    if first == last:
-        return first
-    if lang == "en":
-        return f"{first}–{last}"
-    return f"{first.removesuffix('年度')}〜{last.removeprefix('令和')}"  # 令和2〜5年度
+    return fiscal_years_label({item.fiscal_year for kpi in kpis for item in kpi.yearly}, lang)
 
 
 def _tick_label(value: float, lang: str) -> str:
@@ -276,7 +266,7 @@ def _draw_yearly(ax: Axes, kpi: Kpi, lang: str, texts: _Texts, family: list[str]
     ax.axhline(float(pace), color=DASHED_COLOUR, linestyle=DASHES, linewidth=2, zorder=3)
     ax.set_ylim(0, float(max(*results, pace)) * HEADROOM)
     ax.set_xlim(-0.6, len(positions) - 0.4)
-    ax.set_xticks(positions, [fiscal_year_label(item.fiscal_year, lang) for item in kpi.yearly])
+    ax.set_xticks(positions, [_year_tick(item.fiscal_year, lang) for item in kpi.yearly])
     _panel_title(ax, texts.yearly_title.format(pace=_with_unit(pace, kpi, lang)), YEARLY_WIDTH_PX, family)
     ax.set_ylabel(texts.yearly_y.format(unit=_unit(kpi, lang)), fontsize=10.5, fontfamily=family)
 
@@ -293,7 +283,7 @@ def _draw_cumulative(ax: Axes, kpi: Kpi, lang: str, texts: _Texts, family: list[
     ax.axhline(kpi.target, color=DASHED_COLOUR, linestyle=DASHES, linewidth=2, zorder=2)
     ax.set_ylim(0, max(totals[-1], kpi.target) * HEADROOM)
     ax.set_xlim(-0.4, len(positions) - 0.6)
-    ax.set_xticks(positions, [fiscal_year_label(item.fiscal_year, lang) for item in kpi.yearly])
+    ax.set_xticks(positions, [_year_tick(item.fiscal_year, lang) for item in kpi.yearly])
     text = texts.cumulative_title.format(result=_number(kpi.cumulative_result), target=_number(kpi.target),
                                          unit=_unit(kpi, lang))
     _panel_title(ax, text, CUMULATIVE_WIDTH_PX, family)
@@ -343,7 +333,7 @@ def _all_texts(kpis: Sequence[Kpi], lang: str, texts: _Texts) -> list[str]:
     words = [*vars(texts).values(), _period(kpis, lang), "0123456789,.%"]
     for kpi in kpis:
         words += [kpi.name_en or kpi.name, kpi.unit_en or kpi.unit] if lang == "en" else [kpi.name, kpi.unit]
-        words += [fiscal_year_label(item.fiscal_year, lang) for item in kpi.yearly]
+        words += [_year_tick(item.fiscal_year, lang) for item in kpi.yearly]
     return words
 
 

@@ -17,7 +17,6 @@ from navigator_bot.catalog import Catalog
 from navigator_bot.kpi_chart import (
     ChartFontError,
     chart_size,
-    fiscal_year_label,
     japanese_font_path,
     register_japanese_font,
     render_kpi_chart,
@@ -135,15 +134,6 @@ def test_a_missing_font_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(kpi_chart, "JAPANESE_FONT_PACKAGE", "no_such_font_package")
     with pytest.raises(ChartFontError, match="not installed"):
         japanese_font_path()
-
-
-def test_fiscal_year_labels() -> None:
-    assert fiscal_year_label(2019) == "令和元年度"
-    assert fiscal_year_label(2020) == "令和2年度"
-    assert fiscal_year_label(2023, "ja") == "令和5年度"
-    assert fiscal_year_label(2020, "en") == "FY2020"
-    with pytest.raises(ValueError):
-        fiscal_year_label(2018)
 
 
 async def test_charts_render_in_worker_threads_alongside_the_event_loop(catalog: Catalog) -> None:
