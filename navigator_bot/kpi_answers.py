@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 
 from .catalog import Catalog, rate_percent
 from .fiscal_year import fiscal_year_label, fiscal_years_label, parse_fiscal_years
+from .i18n import Translator
 from .models import Kpi
 from .normalize import SynonymRewriter, normalize
 
@@ -79,52 +80,6 @@ _BARE = re.compile(
 _EN_STOPWORDS = {"as", "at", "by", "held", "in", "of", "set", "for", "from", "on", "with", "to"}
 
 # UI strings of the answers, Japanese and English side by side.
-_TEXT: dict[str, dict[str, str]] = {
-    "year_line": {"ja": "{label}  {value}  {rate}% {bar}", "en": "{label}  {value}  {rate}% {bar}"},
-    "total_line": {
-        "ja": "累計（{period}）  {value}／目標 {target}  {rate}% {bar}  {status}",
-        "en": "Total {period}  {value} / target {target}  {rate}% {bar}  {status}",
-    },
-    "achieved": {"ja": "達成", "en": "achieved"},
-    "not_achieved": {"ja": "未達成（あと{gap}）", "en": "not achieved ({gap} to go)"},
-    "pace": {
-        "ja": "目標どおりに進めるには、1年あたり{pace}が目安です（目標{target}÷{years}年）。",
-        "en": "An even pace to the target is {pace} a year ({target} ÷ {years} years).",
-    },
-    "rate_note": {
-        "ja": "％は、取組期間（{period}）全体の目標に対する割合です。",
-        "en": "Percentages are shares of the target for the whole period, {period}.",
-    },
-    "no_data": {
-        "ja": "{missing}の実績データはありません。データがあるのは{available}で、最新は{latest}です。",
-        "en": "There is no data for {missing}. Data exists for {available}; the latest is {latest}.",
-    },
-    "year_title": {"ja": "{label}のKPI実績", "en": "KPI results for {label}"},
-    "year_item": {"ja": "・{name}  {value}  {rate}% {bar}（目安 {pace}／年）",
-                  "en": "- {name}  {value}  {rate}% {bar} (even pace {pace} a year)"},
-    "year_item_missing": {"ja": "・{name}  この年度のデータはありません", "en": "- {name}  no data for this year"},
-    "unmet_title": {
-        "ja": "取組期間（{period}）の累計で、目標に届いていないKPIは{count}つです。",
-        "en": "Below target, counting the whole period {period}: {count} KPI{plural}.",
-    },
-    "unmet_item": {"ja": "・{name}  {value}／目標 {target}  {rate}% {bar}  あと{gap}",
-                   "en": "- {name}  {value} / target {target}  {rate}% {bar}  {gap} to go"},
-    "unmet_none": {
-        "ja": "取組期間（{period}）の累計で、すべてのKPIが目標を達成しています。",
-        "en": "Every KPI has reached its target, counting the whole period {period}.",
-    },
-    "unmet_basis": {
-        "ja": "目標は取組期間全体のものなので、達成状況は累計で判断しています。",
-        "en": "The targets are for the whole period, so they are judged on the total.",
-    },
-    "list_title": {"ja": "KPIの進捗（取組期間 {period}の累計）", "en": "KPI progress, total for {period}"},
-    "summary_line": {"ja": "・{name}  {value}／目標 {target}  {rate}%  {status}",
-                     "en": "- {name}  {value} / target {target}  {rate}%  {status}"},
-    "list_hint": {
-        "ja": "KPIの名前や年度を送ると、年度ごとの実績を表示します（例: R4の就職件数）。",
-        "en": "Send a KPI's name or a fiscal year to see the yearly results (e.g. \"job placements FY2022\").",
-    },
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -177,11 +132,6 @@ _UNMET_PATTERN = _compile(_UNMET)
 _PERSONAL_PATTERN = _compile(_PERSONAL)
 
 
-def _text(key: str, lang: str, **values: object) -> str:
-    strings = _TEXT[key]
-    return (strings.get(lang) or strings["ja"]).format(**values)
-
-
 def _english_head(name_en: str) -> str:
     """The first words of an English KPI name, up to a preposition: "Job placements as …" → "job placements"."""
     words: list[str] = []
@@ -230,8 +180,9 @@ def kpi_name(kpi: Kpi, lang: str) -> str:
 class KpiAnswers:
     """Recognises KPI questions and answers them from one catalog; build once, reuse for every message."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, translator: Translator | None = None) -> None:
         self.catalog = catalog
+        self._translator = translator or Translator()
         self._rewriter = SynonymRewriter(group.words for group in catalog.synonyms.values())
         self._exact: list[tuple[str, str]] = []  # (alias form, KPI id)
         self._fuzzy: list[tuple[str, str, int]] = []  # (alias form, KPI id, character mask)
@@ -285,6 +236,10 @@ class KpiAnswers:
         alignment = fuzz.partial_ratio_alignment(alias, form, score_cutoff=_FUZZY_CUTOFF)
         return alignment.dest_start if alignment is not None else None
 
+    def _text(self, key: str, lang: str, **values: object) -> str:
+        """Return a KPI answer string from the locale files (keys `kpi_*`)."""
+        return self._translator.t(f"kpi_{key}", lang, **values)
+
     def detect(self, text: str, today: date) -> KpiQuery | None:
         """Recognise a KPI question in a typed message; None when it is not one."""
         plain = normalize(text)
@@ -331,7 +286,7 @@ class KpiAnswers:
         lines = []
         for kpi in self.catalog.kpis.values():
             total = sum(item.result for item in kpi.yearly)
-            lines.append(_text(
+            lines.append(self._text(
                 "summary_line", lang, name=kpi_name(kpi, lang), value=_quantity(total, kpi, lang),
                 target=_quantity(kpi.target, kpi, lang), rate=rate_percent(total, kpi.target),
                 status=self._status(kpi, total, lang),
@@ -348,11 +303,11 @@ class KpiAnswers:
 
     def _status(self, kpi: Kpi, total: int, lang: str) -> str:
         if total >= kpi.target:
-            return _text("achieved", lang)
-        return _text("not_achieved", lang, gap=_quantity(kpi.target - total, kpi, lang))
+            return self._text("achieved", lang)
+        return self._text("not_achieved", lang, gap=_quantity(kpi.target - total, kpi, lang))
 
     def _missing_note(self, missing: Sequence[int], available: Sequence[int], lang: str) -> str:
-        return _text("no_data", lang, missing=fiscal_years_label(missing, lang),
+        return self._text("no_data", lang, missing=fiscal_years_label(missing, lang),
                      available=fiscal_years_label(available, lang), latest=fiscal_year_label(max(available), lang))
 
     def _one(self, kpi: Kpi, fiscal_years: Sequence[int], lang: str) -> str:
@@ -368,18 +323,18 @@ class KpiAnswers:
             item = kpi.result_for(year)
             assert item is not None  # `shown` holds only the years with a result
             rate = rate_percent(item.result, kpi.target)
-            lines.append(_text("year_line", lang, label=fiscal_year_label(year, lang),
+            lines.append(self._text("year_line", lang, label=fiscal_year_label(year, lang),
                                value=_quantity(item.result, kpi, lang), rate=rate, bar=progress_bar(rate)))
         total = sum(item.result for item in kpi.yearly)
         rate = rate_percent(total, kpi.target)
-        lines.append(_text("total_line", lang, period=self._period(lang, kpi), value=_quantity(total, kpi, lang),
+        lines.append(self._text("total_line", lang, period=self._period(lang, kpi), value=_quantity(total, kpi, lang),
                            target=_quantity(kpi.target, kpi, lang), rate=rate, bar=progress_bar(rate),
                            status=self._status(kpi, total, lang)))
-        lines.append(_text("pace", lang, pace=_quantity(kpi.yearly_pace, kpi, lang),
+        lines.append(self._text("pace", lang, pace=_quantity(kpi.yearly_pace, kpi, lang),
                            target=_quantity(kpi.target, kpi, lang), years=len(kpi.yearly)))
         if missing:
             lines.append(self._missing_note(missing, available, lang))
-        lines.append(_text("rate_note", lang, period=self._period(lang, kpi)))
+        lines.append(self._text("rate_note", lang, period=self._period(lang, kpi)))
         return "\n".join(lines)
 
     def _year(self, fiscal_years: Sequence[int], lang: str) -> str:
@@ -388,40 +343,42 @@ class KpiAnswers:
         missing = [year for year in asked if year not in self._years]
         blocks = []
         for year in shown:
-            lines = [_text("year_title", lang, label=fiscal_year_label(year, lang))]
+            lines = [self._text("year_title", lang, label=fiscal_year_label(year, lang))]
             for kpi in self.catalog.kpis.values():
                 item = kpi.result_for(year)
                 if item is None:
-                    lines.append(_text("year_item_missing", lang, name=kpi_name(kpi, lang)))
+                    lines.append(self._text("year_item_missing", lang, name=kpi_name(kpi, lang)))
                     continue
                 rate = rate_percent(item.result, kpi.target)
-                lines.append(_text("year_item", lang, name=kpi_name(kpi, lang), value=_quantity(item.result, kpi, lang),
-                                   rate=rate, bar=progress_bar(rate), pace=_quantity(kpi.yearly_pace, kpi, lang)))
+                lines.append(self._text(
+                    "year_item", lang, name=kpi_name(kpi, lang), value=_quantity(item.result, kpi, lang),
+                    rate=rate, bar=progress_bar(rate), pace=_quantity(kpi.yearly_pace, kpi, lang)))
             blocks.append("\n".join(lines))
         notes = []
         if missing:
             notes.append(self._missing_note(missing, self._years, lang))
         if shown:
-            notes.append(_text("rate_note", lang, period=self._period(lang)))
+            notes.append(self._text("rate_note", lang, period=self._period(lang)))
         return "\n\n".join([*blocks, "\n".join(notes)])
 
     def _unmet(self, years_asked: bool, lang: str) -> str:
         unmet = self.unmet_kpis()
         period = self._period(lang)
         if not unmet:
-            lines = [_text("unmet_none", lang, period=period)]
+            lines = [self._text("unmet_none", lang, period=period)]
         else:
-            lines = [_text("unmet_title", lang, period=period, count=len(unmet), plural="s" if len(unmet) > 1 else "")]
+            plural = "s" if len(unmet) > 1 else ""
+            lines = [self._text("unmet_title", lang, period=period, count=len(unmet), plural=plural)]
             for kpi in unmet:
                 total = sum(item.result for item in kpi.yearly)
                 rate = rate_percent(total, kpi.target)
-                lines.append(_text("unmet_item", lang, name=kpi_name(kpi, lang), value=_quantity(total, kpi, lang),
+                lines.append(self._text("unmet_item", lang, name=kpi_name(kpi, lang), value=_quantity(total, kpi, lang),
                                    target=_quantity(kpi.target, kpi, lang), rate=rate, bar=progress_bar(rate),
                                    gap=_quantity(kpi.target - total, kpi, lang)))
         if years_asked:
-            lines.append(_text("unmet_basis", lang))
+            lines.append(self._text("unmet_basis", lang))
         return "\n".join(lines)
 
     def _list(self, lang: str) -> str:
-        return "\n".join([_text("list_title", lang, period=self._period(lang)), *self.summary_lines(lang),
-                          _text("list_hint", lang)])
+        return "\n".join([self._text("list_title", lang, period=self._period(lang)), *self.summary_lines(lang),
+                          self._text("list_hint", lang)])

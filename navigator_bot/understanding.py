@@ -59,7 +59,7 @@ class Understanding:
         self._today = today
         self.rewriter = SynonymRewriter(group.words for group in catalog.synonyms.values())
         self.search = MeasureSearch(catalog, self.rewriter)
-        self.kpi = KpiAnswers(catalog)
+        self.kpi = KpiAnswers(catalog, translator)
         personas = catalog.questionnaire.personas
         family_signals = [word for persona in personas if persona.id == "family" for word in persona.signals]
         self.crisis = CrisisDetector(catalog.crisis, family_signals)
