@@ -14,6 +14,7 @@ from navigator_bot.i18n import Translator
 from navigator_bot.understanding import Understanding
 
 QUERIES = Path(__file__).parent / "eval" / "queries.yaml"
+HOLDOUT = Path(__file__).parent / "eval" / "holdout.yaml"
 EVAL_TODAY = dt.date(2026, 11, 26)
 
 
@@ -41,16 +42,16 @@ class EvalReport:
         return out + [f"  FAIL {failure}" for failure in self.failures]
 
 
-def load_queries() -> list[dict[str, Any]]:
-    """Return the evaluation cases."""
-    return yaml.safe_load(QUERIES.read_text(encoding="utf-8"))["queries"]
+def load_queries(path: Path = QUERIES) -> list[dict[str, Any]]:
+    """Return the evaluation cases of a set."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["queries"]
 
 
-def evaluate(catalog: Catalog) -> EvalReport:
-    """Score every case of the evaluation set."""
+def evaluate(catalog: Catalog, path: Path = QUERIES) -> EvalReport:
+    """Score every case of an evaluation set."""
     understanding = Understanding(catalog, Translator(), today=lambda: EVAL_TODAY)
     report = EvalReport()
-    for case in load_queries():
+    for case in load_queries(path):
         expect = case["expect"]
         answer = understanding.interpret(case["q"])
         ids = [match.measure.id for match in answer.matches]

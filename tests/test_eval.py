@@ -5,11 +5,15 @@ from __future__ import annotations
 import pytest
 
 from navigator_bot.catalog import Catalog
-from tests.evaluation import EvalReport, evaluate, load_queries
+from tests.evaluation import HOLDOUT, EvalReport, evaluate, load_queries
 
 # Levels reached when this guard was set; raise them when the matching improves, never lower them.
-MIN_TOP3 = 0.95
-MIN_TOP1 = 0.80
+# queries.yaml was used to tune the matching (reached: top-1 96.5 %, top-3 100 %).
+MIN_TOP3 = 0.98
+MIN_TOP1 = 0.95
+# holdout.yaml was written afterwards and never tuned on (reached: top-1 50.0 %, top-3 65.4 %): the honest figure.
+MIN_HOLDOUT_TOP3 = 0.65
+MIN_HOLDOUT_TOP1 = 0.50
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +43,21 @@ def test_top1_accuracy(report: EvalReport) -> None:
 def test_kpi_crisis_and_off_topic_are_all_right(report: EvalReport, intent: str) -> None:
     assert report.other_cases[intent] >= 8
     assert report.other_right.get(intent, 0) == report.other_cases[intent], "\n".join(report.lines())
+
+
+@pytest.fixture(scope="module")
+def holdout(catalog: Catalog) -> EvalReport:
+    result = evaluate(catalog, HOLDOUT)
+    print("\n".join(result.lines()))
+    return result
+
+
+def test_holdout_accuracy_does_not_fall(holdout: EvalReport) -> None:
+    assert len(load_queries(HOLDOUT)) >= 30
+    assert holdout.rate(holdout.top3, holdout.measure_cases) >= MIN_HOLDOUT_TOP3, "\n".join(holdout.lines())
+    assert holdout.rate(holdout.top1, holdout.measure_cases) >= MIN_HOLDOUT_TOP1, "\n".join(holdout.lines())
+
+
+def test_holdout_kpi_crisis_and_off_topic_are_all_right(holdout: EvalReport) -> None:
+    for intent, total in holdout.other_cases.items():
+        assert holdout.other_right.get(intent, 0) == total, "\n".join(holdout.lines())
