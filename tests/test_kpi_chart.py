@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import struct
+import subprocess
+import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from matplotlib import font_manager
@@ -142,3 +145,16 @@ async def test_charts_render_in_worker_threads_alongside_the_event_loop(catalog:
         *(asyncio.to_thread(render_kpi_chart, catalog, ["regular-employment"]) for _ in range(3))
     )
     assert charts == [expected] * 3
+
+
+def test_chart_command_writes_the_png(tmp_path: Path) -> None:
+    out = tmp_path / "kpi.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "navigator_bot", "chart", "--kpi", "municipal-platforms", "-o", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert png_size(out.read_bytes()) == chart_size(1)
+    wrong = subprocess.run([sys.executable, "-m", "navigator_bot", "chart", "--kpi", "nope", "-o", str(out)],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert wrong.returncode == 2 and "unknown KPI id(s): nope" in wrong.stderr
