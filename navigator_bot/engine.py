@@ -221,8 +221,9 @@ class DialogueEngine:
     def _render_current(self, state: ConversationState, lang: str, edit: bool, intro: bool = False) -> Outcome:
         persona = find_persona(self.catalog, state.persona)
         if persona is None:
-            text = self.t("welcome", lang) + "\n\n" + self.t("ask_persona", lang) if intro else self.t("ask_persona",
-                                                                                                       lang)
+            text = self.t("ask_persona", lang)
+            if intro:
+                text = self.t("welcome", lang) + "\n\n" + text
             rows = tuple((Button(p.label.get(lang), f"p:{p.id}"),) for p in self.catalog.questionnaire.personas)
             return Outcome([Reply(self._step_prefix(1, self._total_steps(state), lang) + text, rows, edit=edit)])
         if persona.asks_situation and state.situation is None:
@@ -388,10 +389,10 @@ class DialogueEngine:
         return ((Button(self.t("btn_start", lang), "restart"),),)
 
     def _menu_buttons(self, state: ConversationState, lang: str) -> tuple[tuple[Button, ...], ...]:
+        other_lang = "en" if lang == "ja" else "ja"
         return (
             (Button(self.t("btn_find", lang), "restart"), Button(self.t("btn_kpi", lang), "kpi")),
-            (Button(self.t("btn_memo", lang), "memo"), Button("日本語 / English", "lang:" + ("en" if lang == "ja"
-                                                                                            else "ja"))),
+            (Button(self.t("btn_memo", lang), "memo"), Button("日本語 / English", "lang:" + other_lang)),
             *self._resume_row(state, lang),
         )
 
