@@ -107,7 +107,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Typed text: one fixed answer with two buttons."""
     assert update.effective_chat is not None
-    await context.bot.send_message(update.effective_chat.id, ANSWER, reply_markup=_keyboard(["続きに戻る", "最初から"], 0))
+    markup = _keyboard(["続きに戻る", "最初から"], 0)
+    await context.bot.send_message(update.effective_chat.id, ANSWER, reply_markup=markup)
 
 
 def main() -> int:

@@ -9,6 +9,7 @@ import yaml
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("ja", "en")
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser if built in
 
 
 class Translator:
@@ -17,7 +18,8 @@ class Translator:
     def __init__(self, directory: Path = LOCALE_DIR) -> None:
         self._strings: dict[str, dict[str, str]] = {}
         for lang in LANGUAGES:
-            data: dict[str, Any] = yaml.safe_load((directory / f"{lang}.yaml").read_text(encoding="utf-8")) or {}
+            text = (directory / f"{lang}.yaml").read_text(encoding="utf-8")
+            data: dict[str, Any] = yaml.load(text, Loader=_SafeLoader) or {}
             self._strings[lang] = {str(key): str(value) for key, value in data.items()}
 
     def keys(self, lang: str) -> set[str]:

@@ -37,7 +37,12 @@ class LocatedYaml:
         return self.lines.get((), None)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's C parser where PyYAML was built with it (several times faster than the pure-Python one; start-up reads
+# the whole catalog). Same nodes and line marks; the constructors stay Python, so the duplicate-key check still works.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):
     """A safe loader that refuses duplicate mapping keys instead of silently keeping the last."""
 
 
@@ -70,9 +75,10 @@ def _record_lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> 
 
 def load_located(text: str) -> LocatedYaml:
     """Parse YAML text into data and a map from each path to its line; raise YamlSyntaxError if invalid."""
-    try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    loader = _UniqueKeyLoader(text)
+    try:  # parse once: the same node tree gives the data and the lines
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or str(error)
@@ -80,6 +86,8 @@ def load_located(text: str) -> LocatedYaml:
         raise YamlSyntaxError(f"YAML syntax: {problem}", return_line) from error
     except yaml.YAMLError as error:
         raise YamlSyntaxError(f"YAML syntax: {error}", None) from error
+    finally:
+        loader.dispose()
     located = LocatedYaml(data=data)
     if node is not None:
         _record_lines(node, (), located.lines)
