@@ -261,8 +261,8 @@ class DialogueEngine:
         reasons = [reason.get(lang) for reason in item.reasons]
         situation = find_situation(self.catalog, state.situation)
         if situation is not None and item.in_situation and situation.categories:
-            reasons.append(self.t("reason_situation", lang, situation=situation.label.get(lang),
-                                  category=category_label(self.catalog, item.measure, lang)))
+            number = self.catalog.categories[item.measure.categories[0]].number
+            reasons.append(self.t("reason_situation", lang, situation=situation.label.get(lang), number=number))
         if not reasons:
             reasons.append(category_label(self.catalog, item.measure, lang))
         return self.t("list_separator", lang).join(reasons)
@@ -328,8 +328,10 @@ class DialogueEngine:
                 lines.append(self.t("facility_hours", lang, hours=facility.hours))
             if facility.location_note:
                 lines.append(self.t("facility_location", lang, note=facility.location_note))
-            if facility.as_of:
-                lines.append(self.t("facility_as_of", lang, as_of=facility.as_of, source=facility.source or "-"))
+            if facility.as_of or facility.source:
+                key = "facility_as_of" if facility.as_of and facility.source else (
+                    "facility_as_of_only" if facility.as_of else "facility_source_only")
+                lines.append(self.t(key, lang, as_of=facility.as_of, source=facility.source))
         lines += ["", category_label(self.catalog, measure, lang), "", self.t("confirm_contacts", lang)]
         rows: tuple[tuple[Button, ...], ...] = (
             (Button(self.t("btn_back_results", lang), "res"), Button(self.t("btn_memo", lang), "memo")),
