@@ -38,14 +38,17 @@ class SynonymRewriter:
                 if word and word != words[0]:
                     mapping[word] = words[0]
         self._mapping = mapping
-        # Longest first, so that ハローワーク青森 is rewritten before ハローワーク.
-        alternatives = sorted(mapping, key=len, reverse=True)
+        # Longest first, so that ハローワーク青森 is rewritten before ハローワーク. Canonical words take part too
+        # (rewritten to themselves): a variant inside one (助成 in 助成金) must not split it.
+        canonicals = {word: word for word in mapping.values()}
+        self._mapping = {**canonicals, **mapping}
+        alternatives = sorted(self._mapping, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
 
     @property
     def variants(self) -> dict[str, str]:
         """Every normalized variant with the canonical word it is rewritten to."""
-        return dict(self._mapping)
+        return {variant: word for variant, word in self._mapping.items() if variant != word}
 
     def rewrite(self, normalized: str) -> str:
         """Replace variants in already-normalized text with their canonical word."""

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from .catalog import Catalog
 from .models import Audience, Measure
-from .normalize import SynonymRewriter
+from .normalize import SynonymRewriter, normalize
 
 TITLE_WEIGHT = 3.0
 KEYWORD_WEIGHT = 2.0
@@ -31,6 +31,7 @@ BIGRAM_CAP = 1.0  # below MIN_SCORE: shared bigrams alone never make a result
 # when asked about by name, but ranks below what the asker can use.
 OTHER_AUDIENCE_FACTOR = 0.35
 MIN_SCORE = 1.2
+IDF_EXPONENT = 0.35  # a term shared by n measures counts 1/n**0.35 for each: shared, but still telling
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class MeasureSearch:
         count = len(self._measures)
         # Terms shared by many measures say less about any one of them.
         self._postings = {
-            term: {mid: _Term(entry.normalized, entry.display, entry.weight / math.sqrt(len(entries)))
+            term: {mid: _Term(entry.normalized, entry.display, entry.weight / len(entries) ** IDF_EXPONENT)
                    for mid, entry in entries.items()}
             for term, entries in postings.items()
         }
@@ -81,7 +82,9 @@ class MeasureSearch:
             if len(variant) >= FUZZY_MIN_LENGTH and canonical_word in self._postings:
                 self._fuzzy_terms.setdefault(variant, canonical_word)
         self._fuzzy_choices = list(self._fuzzy_terms)
-        self._summary_bigrams = {m.id: _bigrams(rewriter.canonical(m.summary + m.title)) for m in self._measures}
+        # Bigrams compare the words as written (no synonym rewriting): they break ties between measures that the
+        # rewritten terms cannot tell apart (職場実習 and 職場体験 are one synonym group).
+        self._summary_bigrams = {m.id: _bigrams(normalize(m.summary + m.title)) for m in self._measures}
         frequency = Counter(bigram for grams in self._summary_bigrams.values() for bigram in grams)
         self._bigram_idf = {bigram: math.log(count / df) for bigram, df in frequency.items()}
 
@@ -128,7 +131,7 @@ class MeasureSearch:
             for term, similarity in fuzzy.items():
                 credit(term, FUZZY_FACTOR * similarity / 100)
 
-        query_bigrams = _bigrams(query)
+        query_bigrams = _bigrams(normalize(text))
         for measure in self._measures:
             shared = query_bigrams & self._summary_bigrams[measure.id]
             if shared:

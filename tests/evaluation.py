@@ -14,6 +14,7 @@ from navigator_bot.i18n import Translator
 from navigator_bot.understanding import Understanding
 
 QUERIES = Path(__file__).parent / "eval" / "queries.yaml"
+DEV = Path(__file__).parent / "eval" / "dev.yaml"
 HOLDOUT = Path(__file__).parent / "eval" / "holdout.yaml"
 EVAL_TODAY = dt.date(2026, 11, 26)
 

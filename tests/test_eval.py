@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 
 from navigator_bot.catalog import Catalog
-from tests.evaluation import HOLDOUT, EvalReport, evaluate, load_queries
+from tests.evaluation import DEV, HOLDOUT, EvalReport, evaluate, load_queries
 
 # Levels reached when this guard was set; raise them when the matching improves, never lower them.
-# queries.yaml was used to tune the matching (reached: top-1 96.5 %, top-3 100 %).
-MIN_TOP3 = 0.98
-MIN_TOP1 = 0.95
-# holdout.yaml was written afterwards and never tuned on (reached: top-1 50.0 %, top-3 65.4 %): the honest figure.
-MIN_HOLDOUT_TOP3 = 0.65
-MIN_HOLDOUT_TOP1 = 0.50
+# queries.yaml and dev.yaml were used to tune the matching; holdout.yaml never was: its score is the honest one.
+LEVELS = {
+    "queries": {"top1": 1.0, "top3": 1.0},
+    "dev": {"top1": 0.88, "top3": 0.92},
+    "holdout": {"top1": 0.75, "top3": 0.78},
+}
+SETS = {"dev": DEV, "holdout": HOLDOUT}
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +33,11 @@ def test_the_set_is_large_and_varied() -> None:
 
 
 def test_top3_accuracy(report: EvalReport) -> None:
-    assert report.rate(report.top3, report.measure_cases) >= MIN_TOP3, "\n".join(report.lines())
+    assert report.rate(report.top3, report.measure_cases) >= LEVELS["queries"]["top3"], "\n".join(report.lines())
 
 
 def test_top1_accuracy(report: EvalReport) -> None:
-    assert report.rate(report.top1, report.measure_cases) >= MIN_TOP1, "\n".join(report.lines())
+    assert report.rate(report.top1, report.measure_cases) >= LEVELS["queries"]["top1"], "\n".join(report.lines())
 
 
 @pytest.mark.parametrize("intent", ["kpi", "crisis", "help"])
@@ -45,19 +46,12 @@ def test_kpi_crisis_and_off_topic_are_all_right(report: EvalReport, intent: str)
     assert report.other_right.get(intent, 0) == report.other_cases[intent], "\n".join(report.lines())
 
 
-@pytest.fixture(scope="module")
-def holdout(catalog: Catalog) -> EvalReport:
-    result = evaluate(catalog, HOLDOUT)
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_dev_and_holdout_accuracy_do_not_fall(catalog: Catalog, name: str) -> None:
+    result = evaluate(catalog, SETS[name])
     print("\n".join(result.lines()))
-    return result
-
-
-def test_holdout_accuracy_does_not_fall(holdout: EvalReport) -> None:
-    assert len(load_queries(HOLDOUT)) >= 30
-    assert holdout.rate(holdout.top3, holdout.measure_cases) >= MIN_HOLDOUT_TOP3, "\n".join(holdout.lines())
-    assert holdout.rate(holdout.top1, holdout.measure_cases) >= MIN_HOLDOUT_TOP1, "\n".join(holdout.lines())
-
-
-def test_holdout_kpi_crisis_and_off_topic_are_all_right(holdout: EvalReport) -> None:
-    for intent, total in holdout.other_cases.items():
-        assert holdout.other_right.get(intent, 0) == total, "\n".join(holdout.lines())
+    assert len(load_queries(SETS[name])) >= 30
+    assert result.rate(result.top3, result.measure_cases) >= LEVELS[name]["top3"], "\n".join(result.lines())
+    assert result.rate(result.top1, result.measure_cases) >= LEVELS[name]["top1"], "\n".join(result.lines())
+    for intent, total in result.other_cases.items():
+        assert result.other_right.get(intent, 0) == total, "\n".join(result.lines())
