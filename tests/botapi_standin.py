@@ -207,8 +207,29 @@ class UploadedFile:
     data: bytes
 
 
+class _Keyboard:
+    """Reading the inline keyboard of a recorded call or a stored message (both have ``reply_markup``)."""
+
+    reply_markup: dict[str, Any] | None
+
+    @property
+    def inline_keyboard(self) -> list[list[dict[str, Any]]]:
+        """Rows of inline buttons (empty if there are none)."""
+        return _inline_rows(self.reply_markup)
+
+    @property
+    def callback_data(self) -> list[str]:
+        """All ``callback_data`` values of the inline keyboard, row by row."""
+        return [b["callback_data"] for row in self.inline_keyboard for b in row if "callback_data" in b]
+
+    @property
+    def button_texts(self) -> list[str]:
+        """All button labels of the inline keyboard, row by row."""
+        return [str(b.get("text", "")) for row in self.inline_keyboard for b in row]
+
+
 @dataclass(frozen=True)
-class RecordedCall:
+class RecordedCall(_Keyboard):
     """One Bot API request received by the stand-in, with its decoded params and the reply sent."""
 
     index: int
@@ -234,24 +255,10 @@ class RecordedCall:
         value = self.params.get("reply_markup")
         return value if isinstance(value, dict) else None
 
-    @property
-    def inline_keyboard(self) -> list[list[dict[str, Any]]]:
-        """Rows of inline buttons of ``reply_markup`` (empty if there is none)."""
-        return _inline_rows(self.reply_markup)
-
-    @property
-    def callback_data(self) -> list[str]:
-        """All ``callback_data`` values of the inline keyboard, row by row."""
-        return [b["callback_data"] for row in self.inline_keyboard for b in row if "callback_data" in b]
-
-    @property
-    def button_texts(self) -> list[str]:
-        """All button labels of the inline keyboard, row by row."""
-        return [str(b.get("text", "")) for row in self.inline_keyboard for b in row]
 
 
 @dataclass
-class StoredMessage:
+class StoredMessage(_Keyboard):
     """Current state of one message in a chat (bot-sent or injected user message)."""
 
     chat_id: int
@@ -273,21 +280,6 @@ class StoredMessage:
     reply_to_message_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     history: list[tuple[str | None, dict[str, Any] | None]] = field(default_factory=list)
-
-    @property
-    def inline_keyboard(self) -> list[list[dict[str, Any]]]:
-        """Rows of inline buttons currently attached (empty if none)."""
-        return _inline_rows(self.reply_markup)
-
-    @property
-    def callback_data(self) -> list[str]:
-        """All ``callback_data`` values currently attached, row by row."""
-        return [b["callback_data"] for row in self.inline_keyboard for b in row if "callback_data" in b]
-
-    @property
-    def button_texts(self) -> list[str]:
-        """All inline button labels currently attached, row by row."""
-        return [str(b.get("text", "")) for row in self.inline_keyboard for b in row]
 
 
 def _inline_rows(markup: dict[str, Any] | None) -> list[list[dict[str, Any]]]:
