@@ -674,23 +674,21 @@ def test_cli_run_without_token_exits_2(tmp_path: Path) -> None:
     assert "NAVIGATOR_TELEGRAM_TOKEN" in done.stderr
 
 
+def _start_run(standin: BotApiStandin, tmp_path: Path, extra_env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start `python -m navigator_bot run` against the stand-in, with a clean environment plus `extra_env`."""
+    env = _clean_env() | {
+        "NAVIGATOR_TELEGRAM_TOKEN": standin.token,
+        "NAVIGATOR_TELEGRAM_API_URL": f"{standin.url}/bot",
+        "NAVIGATOR_DATA_DIR": str(tmp_path / "data"),
+    } | extra_env
+    return subprocess.Popen([sys.executable, "-m", "navigator_bot", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 @pytest.fixture
 def bot_process(standin_thread: BotApiStandin, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
     """`python -m navigator_bot run` polling the threaded stand-in; killed if a test leaves it running."""
-    env = _clean_env() | {
-        "NAVIGATOR_TELEGRAM_TOKEN": standin_thread.token,
-        "NAVIGATOR_TELEGRAM_API_URL": f"{standin_thread.url}/bot",
-        "NAVIGATOR_DATA_DIR": str(tmp_path / "data"),
-        "NAVIGATOR_LOG_LEVEL": "INFO",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "navigator_bot", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = _start_run(standin_thread, tmp_path, {"NAVIGATOR_LOG_LEVEL": "INFO"})
     try:
         yield proc
     finally:
@@ -747,23 +745,12 @@ def test_cli_run_webhook_mode_sets_a_hashed_path_and_checks_the_secret(
 ) -> None:
     """Webhook mode: setWebhook with a path derived from the token and the secret; wrong secrets are refused."""
     standin, port, secret = standin_thread, _free_port(), "aomori-test_secret-1"
-    env = _clean_env() | {
-        "NAVIGATOR_TELEGRAM_TOKEN": standin.token,
-        "NAVIGATOR_TELEGRAM_API_URL": f"{standin.url}/bot",
-        "NAVIGATOR_DATA_DIR": str(tmp_path / "data"),
+    proc = _start_run(standin, tmp_path, {
         "NAVIGATOR_WEBHOOK_URL": "https://bot.example.jp/aomori/",
         "NAVIGATOR_WEBHOOK_SECRET": secret,
         "NAVIGATOR_WEBHOOK_PORT": str(port),
         "NAVIGATOR_WEBHOOK_LISTEN": "127.0.0.1",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "navigator_bot", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    })
     try:
         standin.wait_for_sync(lambda: standin.webhook, timeout=30, description="setWebhook")
         path = webhook_path(standin.token)
