@@ -87,6 +87,5 @@ def recommend(
         if persona.audiences[0] in measure.audiences:
             score += OWN_AUDIENCE_BONUS
         results.append(Recommendation(measure, score, tuple(boosts.get(measure.id, ())), in_situation))
-    order = list(catalog.measures)
-    results.sort(key=lambda r: (-r.score, order.index(r.measure.id)))
+    results.sort(key=lambda r: -r.score)  # stable: ties keep the catalog's order, in which they were built
     return results

@@ -61,6 +61,7 @@ class MeasureSearch:
         self._catalog = catalog
         self._rewriter = rewriter
         self._measures = list(catalog.measures.values())
+        self._position = {measure.id: index for index, measure in enumerate(self._measures)}
         postings: dict[str, dict[str, _Term]] = defaultdict(dict)  # term -> measure id -> best term entry
         for measure in self._measures:
             for term in self._terms_of(measure):
@@ -146,8 +147,5 @@ class MeasureSearch:
             if score >= MIN_SCORE:
                 ranked_words = sorted(words[measure_id], key=lambda word: -words[measure_id][word])
                 results.append(MeasureMatch(measure, round(score, 3), tuple(ranked_words[:3])))
-        results.sort(key=lambda match: (-match.score, self._order(match.measure)))
+        results.sort(key=lambda match: (-match.score, self._position[match.measure.id]))
         return results[:limit]
-
-    def _order(self, measure: Measure) -> int:
-        return self._measures.index(measure)
