@@ -48,6 +48,12 @@ class Conversation:
         self.last = self.outcome.replies[-1]
         return self.last
 
+    def begin(self, persona: str, situation: str | None = None) -> Reply:
+        """Start, choose a persona and (if given) a situation; return the last reply."""
+        self.send(Start())
+        reply = self.send(ButtonPressed(f"p:{persona}"))
+        return self.send(ButtonPressed(f"s:{situation}")) if situation else reply
+
     def actions(self) -> list[str]:
         assert self.last is not None
         return [button.action for row in self.last.buttons for button in row]
@@ -112,9 +118,7 @@ def test_step_counter_shows_progress(engine: DialogueEngine, catalog: Catalog) -
 
 def test_job_seeker_is_not_offered_employer_or_internal_measures(engine: DialogueEngine, catalog: Catalog) -> None:
     conversation = Conversation(engine)
-    conversation.send(Start())
-    conversation.send(ButtonPressed("p:self"))
-    conversation.send(ButtonPressed("s:unstable-work"))
+    conversation.begin("self", "unstable-work")
     _answer_all(conversation, "skip")
     while True:
         for action in conversation.actions():
@@ -128,9 +132,7 @@ def test_job_seeker_is_not_offered_employer_or_internal_measures(engine: Dialogu
 
 def test_answers_change_the_ranking_with_reasons(engine: DialogueEngine) -> None:
     conversation = Conversation(engine)
-    conversation.send(Start())
-    conversation.send(ButtonPressed("p:self"))
-    conversation.send(ButtonPressed("s:long-unemployed"))
+    conversation.begin("self", "long-unemployed")
     conversation.send(ButtonPressed("a:single-parent:yes"))
     conversation.send(ButtonPressed("a:training:skip"))
     conversation.send(ButtonPressed("a:try-first:skip"))
@@ -143,9 +145,7 @@ def test_answers_change_the_ranking_with_reasons(engine: DialogueEngine) -> None
 
 def test_single_parent_no_hides_the_single_parent_measure(engine: DialogueEngine) -> None:
     conversation = Conversation(engine)
-    conversation.send(Start())
-    conversation.send(ButtonPressed("p:self"))
-    conversation.send(ButtonPressed("s:unstable-work"))
+    conversation.begin("self", "unstable-work")
     conversation.send(ButtonPressed("a:single-parent:no"))
     _answer_all(conversation, "skip")
     seen = set()
@@ -180,8 +180,7 @@ def test_employer_gets_employer_measures(engine: DialogueEngine, catalog: Catalo
 
 def test_staff_are_offered_kpi_progress(engine: DialogueEngine) -> None:
     conversation = Conversation(engine, staff=True)
-    conversation.send(Start())
-    conversation.send(ButtonPressed("p:supporter"))
+    conversation.begin("supporter")
     conversation.send(ButtonPressed("a:supporter-topic:participation"))
     assert "kpi" in conversation.actions()
     conversation.press("kpi")
@@ -201,9 +200,7 @@ def test_kpi_chart_only_for_staff(engine: DialogueEngine) -> None:
 
 def test_back_undoes_the_last_choice(engine: DialogueEngine) -> None:
     conversation = Conversation(engine)
-    conversation.send(Start())
-    conversation.send(ButtonPressed("p:self"))
-    conversation.send(ButtonPressed("s:unstable-work"))
+    conversation.begin("self", "unstable-work")
     conversation.send(ButtonPressed("a:single-parent:yes"))
     reply = conversation.send(ButtonPressed("back"))
     assert "ひとり親" in reply.text and conversation.state.answers == {}
@@ -215,9 +212,7 @@ def test_back_undoes_the_last_choice(engine: DialogueEngine) -> None:
 
 def test_detail_memo_more_and_restart(engine: DialogueEngine, catalog: Catalog) -> None:
     conversation = Conversation(engine)
-    conversation.send(Start())
-    conversation.send(ButtonPressed("p:self"))
-    conversation.send(ButtonPressed("s:withdrawn"))
+    conversation.begin("self", "withdrawn")
     conversation.send(ButtonPressed("a:try-first:unknown"))
     conversation.send(ButtonPressed("a:hard-to-visit:yes"))
     detail = conversation.press("m:")
@@ -238,8 +233,7 @@ def test_detail_memo_more_and_restart(engine: DialogueEngine, catalog: Catalog) 
 
 def test_memo_holds_no_typed_text(engine: DialogueEngine) -> None:
     conversation = Conversation(engine)
-    conversation.send(Start())
-    conversation.send(ButtonPressed("p:self"))
+    conversation.begin("self")
     conversation.send(TextTyped("田中太郎です。派遣で働いています"))
     conversation.send(ButtonPressed("resume"))
     conversation.send(ButtonPressed("s:unstable-work"))
@@ -250,9 +244,7 @@ def test_memo_holds_no_typed_text(engine: DialogueEngine) -> None:
 
 def test_typed_text_mid_questionnaire_then_resume(engine: DialogueEngine) -> None:
     conversation = Conversation(engine)
-    conversation.send(Start())
-    conversation.send(ButtonPressed("p:self"))
-    conversation.send(ButtonPressed("s:unstable-work"))
+    conversation.begin("self", "unstable-work")
     before = conversation.state.model_copy(deep=True)
     reply = conversation.send(TextTyped("ハローワークの専門窓口について"))
     assert "ハローワーク専門窓口による支援" in reply.text
@@ -264,8 +256,7 @@ def test_typed_text_mid_questionnaire_then_resume(engine: DialogueEngine) -> Non
 
 def test_crisis_text_comes_first_with_no_measures(engine: DialogueEngine) -> None:
     conversation = Conversation(engine)
-    conversation.send(Start())
-    conversation.send(ButtonPressed("p:family"))
+    conversation.begin("family")
     reply = conversation.send(TextTyped("息子が死にたいと言っている。ハローワークにも行けない"))
     assert "0120-279-338" in reply.text and "119" in reply.text
     assert "大切な方" in reply.text
