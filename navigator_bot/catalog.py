@@ -20,6 +20,7 @@ from .models import (
     Crisis,
     Facility,
     Kpi,
+    LanguageTable,
     Measure,
     Questionnaire,
     SynonymGroup,
@@ -97,6 +98,7 @@ class Catalog:
     synonyms: dict[str, SynonymGroup]
     questionnaire: Questionnaire
     directory: Path
+    language: LanguageTable = field(default_factory=LanguageTable)
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict, repr=False)
 
     @property
@@ -231,7 +233,7 @@ class _Builder:
             self.issues.extend(_validation_issues(name, located, error, ()))
             self.broken.add((key, key))
             return
-        if key not in ("crisis", "questionnaire"):
+        if key not in ("crisis", "questionnaire", "language"):
             return
         origin = Origin(name, located, (key,))
         if key in self.singletons:
@@ -357,6 +359,7 @@ class _Builder:
             crisis=self.singletons["crisis"][0],
             synonyms=self.items["synonyms"],
             questionnaire=self.singletons["questionnaire"][0],
+            language=self.singletons["language"][0] if "language" in self.singletons else LanguageTable(),
             directory=self.directory,
             origins=self.origins,
         )

@@ -21,11 +21,11 @@ from .dialogue import (
     UserContext,
 )
 from .i18n import LANGUAGES, Translator
-from .kpi_answers import KpiQuery
 from .models import Localized, Question
 from .presenting import agency_names, category_label, measure_title
 from .recommend import SKIP, UNKNOWN, Recommendation, applicable_questions, find_persona, find_situation, recommend
 from .understanding import Understanding
+from .understanding.kpi import KpiQuery
 
 PAGE_SIZE = 5
 LABEL_LIMIT = 28

@@ -7,11 +7,12 @@ The loader merges the documents into one `Catalog` and checks the cross-referenc
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Slug = Annotated[
     str,
@@ -116,6 +117,12 @@ class Measure(Strict):
     summary_en: str | None = None
     facilities: list[Slug] = Field(default_factory=list)
     keywords: list[NonEmpty] = Field(default_factory=list, description="Words and phrases people use for it.")
+    summary_plain: str | None = Field(
+        default=None, description="The 概要 in plain Japanese: who it is for, what you get, how to start."
+    )
+    examples: list[NonEmpty] = Field(
+        default_factory=list, description="Whole messages people write when they need it (read by meaning)."
+    )
     situations: list[Slug] = Field(default_factory=list, description="Situation ids this measure suits.")
 
     @property
@@ -168,16 +175,34 @@ class Kpi(Strict):
         return Decimal(self.target) / len(self.yearly)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$")]
+
+
+class OpeningHours(Strict):
+    """When a line answers on some weekdays: `open`–`close` in Japan time (close may be 24:00)."""
+
+    days: list[Weekday] = Field(min_length=1)
+    open: ClockTime
+    close: ClockTime
+
+
 class CrisisLine(Strict):
     """A telephone line for someone in crisis, from FACTS.md."""
 
     id: Slug
     name: NonEmpty
+    name_en: str | None = None
     number: Annotated[str, StringConstraints(pattern=r"^[#0-9][0-9-]+$")]
     hours: NonEmpty
     hours_en: str | None = None
+    always_open: bool = Field(default=False, description="Answers 24 hours a day, every day.")
+    schedule: list[OpeningHours] = Field(
+        default_factory=list, description="Confirmed hours; empty when they vary or are unknown."
+    )
     note: str | None = None
     as_of: str | None = Field(default=None, description="When the source gave the hours, e.g. `2025年`.")
+    as_of_en: str | None = None
     source: NonEmpty
 
 
@@ -188,20 +213,89 @@ class EmergencyNumber(Strict):
     label: Localized
 
 
-class CrisisPhrases(Strict):
-    """Phrases that signal a wish to die or self-harm, and phrases that look alike but are not a crisis."""
+def _compiles(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"not a valid regular expression: {pattern!r} ({error})") from error
+    return patterns
 
-    signals: list[NonEmpty] = Field(min_length=1, description="Matched on normalized text (hiragana, no spaces).")
-    patterns: list[NonEmpty] = Field(default_factory=list, description="Regular expressions on normalized text.")
-    not_crisis: list[NonEmpty] = Field(default_factory=list, description="Idioms removed before matching.")
+
+Patterns = Annotated[list[NonEmpty], AfterValidator(_compiles)]
+Pattern = Annotated[NonEmpty, AfterValidator(lambda value: _compiles([value])[0])]
+
+
+class ByLanguage(Strict):
+    """Regular expressions for Japanese (normalized text) and for English (lower case, spaced words)."""
+
+    ja: Patterns = Field(default_factory=list)
+    en: Patterns = Field(default_factory=list)
+
+
+class OnePattern(Strict):
+    """One regular expression for each language."""
+
+    ja: Pattern
+    en: Pattern
+
+
+class CrisisKind(ByLanguage):
+    """One kind of crisis expression (wish to die, self-harm, methods, …)."""
+
+    id: Slug
+    label: Localized
+    direct: bool = Field(default=False, description="States the wish outright; must never be missed.")
+
+
+class CrisisDetection(Strict):
+    """How the crisis floor reads a message; see the comments in crisis.yaml."""
+
+    spellings: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
+    kinds: list[CrisisKind] = Field(min_length=1)
+    someone_else: OnePattern
+    first_person: OnePattern
+    reported: OnePattern
+    figurative: ByLanguage = Field(default_factory=ByLanguage)
+    gentle: ByLanguage = Field(default_factory=ByLanguage)
+    danger: ByLanguage = Field(default_factory=ByLanguage)
+    distress: ByLanguage = Field(default_factory=ByLanguage)
+    line_request: ByLanguage = Field(default_factory=ByLanguage)
 
 
 class Crisis(Strict):
-    """Everything the crisis floor needs: lines to show and phrases to detect."""
+    """Everything the crisis floor needs: lines to show and expressions to detect."""
 
     lines: list[CrisisLine] = Field(min_length=1)
     emergency: list[EmergencyNumber] = Field(min_length=1)
-    phrases: CrisisPhrases
+    detection: CrisisDetection
+
+
+class DialectRule(Strict):
+    """An Aomori dialect form (a regular expression on normalized text) and its standard Japanese."""
+
+    form: Pattern
+    standard: str
+    note: str | None = None
+
+
+class Phrases(Strict):
+    """Whole messages that mean one thing (こんにちは, thanks), in each language, compared after normalizing."""
+
+    ja: list[NonEmpty] = Field(default_factory=list)
+    en: list[NonEmpty] = Field(default_factory=list)
+
+
+SmallTalkKind = Literal["greeting", "thanks", "bye"]
+TypedWordKind = Literal["yes", "no", "unknown", "skip", "more", "back", "restart"]
+
+
+class LanguageTable(Strict):
+    """How people write: dialect forms, small talk, and words typed instead of pressing a button."""
+
+    dialect: list[DialectRule] = Field(default_factory=list)
+    smalltalk: dict[SmallTalkKind, Phrases] = Field(default_factory=dict)
+    typed_words: dict[TypedWordKind, list[NonEmpty]] = Field(default_factory=dict)
 
 
 class SynonymGroup(Strict):
@@ -219,6 +313,9 @@ class Option(Strict):
     boosts: list[Slug] = Field(default_factory=list, description="Measure ids this answer makes more relevant.")
     hides: list[Slug] = Field(default_factory=list, description="Measure ids that do not apply after this answer.")
     reason: Localized | None = Field(default=None, description="Why the boosted measures fit, shown in results.")
+    signals: list[NonEmpty] = Field(
+        default_factory=list, description="Words in typed text that give this answer (資格 → training: yes)."
+    )
 
 
 class Persona(Strict):
@@ -239,6 +336,9 @@ class Situation(Strict):
     id: Slug
     label: Localized
     categories: list[Slug] = Field(description="Category ids whose measures fit; empty = all.")
+    signals: list[NonEmpty] = Field(
+        default_factory=list, description="Words in typed text that suggest this situation (派遣切り → unstable-work)."
+    )
 
 
 class Question(Strict):
@@ -271,5 +371,6 @@ class CatalogDocument(Strict):
     crisis: Crisis | None = None
     synonyms: list[SynonymGroup] = Field(default_factory=list)
     questionnaire: Questionnaire | None = None
+    language: LanguageTable | None = None
     source: str | None = Field(default=None, description="What the file was written from.")
     as_of: dt.date | None = Field(default=None, description="When the file's facts were last checked.")

@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from navigator_bot.catalog import Catalog
-from navigator_bot.kpi_answers import KpiAnswers, KpiKind, KpiQuery, progress_bar
 from navigator_bot.models import YearlyResult
+from navigator_bot.understanding.kpi import KpiAnswers, KpiKind, KpiQuery, progress_bar
 
 TODAY = date(2026, 11, 26)  # 今年度 = FY2026 = 令和8年度, which has no data
 ALL_YEARS = (2020, 2021, 2022, 2023)

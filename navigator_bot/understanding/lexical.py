@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from .catalog import Catalog
-from .models import Audience, Measure
+from ..catalog import Catalog
+from ..models import Audience, Measure
+from .fusion import MeasureMatch
+from .message import Message
 from .normalize import SynonymRewriter, normalize
 
 TITLE_WEIGHT = 3.0
@@ -32,15 +34,6 @@ BIGRAM_CAP = 1.0  # below MIN_SCORE: shared bigrams alone never make a result
 OTHER_AUDIENCE_FACTOR = 0.35
 MIN_SCORE = 1.2
 IDF_EXPONENT = 0.35  # a term shared by n measures counts 1/n**0.35 for each: shared, but still telling
-
-
-@dataclass(frozen=True)
-class MeasureMatch:
-    """A measure found for a query, with its score and the words that matched."""
-
-    measure: Measure
-    score: float
-    words: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -99,15 +92,13 @@ class MeasureSearch:
             terms += [_Term(canonical(name), name, FACILITY_WEIGHT) for name in names]
         return terms
 
-    def search(
-        self, text: str, audiences: Collection[Audience] | None = None, limit: int = 5
-    ) -> list[MeasureMatch]:
-        """Return the measures that fit the text, best first; empty when nothing is confident."""
-        query = self._rewriter.canonical(text)
-        if len(query) < 2:
-            return []
+    def scores(self, message: Message) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+        """Return every measure's raw score for the message, and the words that earned it."""
+        query = message.canonical
         scores: dict[str, float] = defaultdict(float)
         words: dict[str, dict[str, float]] = defaultdict(dict)
+        if len(query) < 2:
+            return scores, words
 
         def credit(term: str, factor: float) -> None:
             for measure_id, entry in self._postings[term].items():
@@ -132,12 +123,18 @@ class MeasureSearch:
             for term, similarity in fuzzy.items():
                 credit(term, FUZZY_FACTOR * similarity / 100)
 
-        query_bigrams = _bigrams(normalize(text))
+        query_bigrams = _bigrams(message.standard)
         for measure in self._measures:
             shared = query_bigrams & self._summary_bigrams[measure.id]
             if shared:
                 scores[measure.id] += min(BIGRAM_CAP, BIGRAM_WEIGHT * sum(self._bigram_idf[b] for b in shared))
+        return scores, words
 
+    def search(
+        self, message: Message, audiences: Collection[Audience] | None = None, limit: int = 5
+    ) -> list[MeasureMatch]:
+        """Return the measures that fit the message, best first; empty when nothing is confident."""
+        scores, words = self.scores(message)
         allowed = set(audiences) if audiences is not None else None
         results = []
         for measure_id, score in scores.items():

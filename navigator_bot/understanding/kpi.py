@@ -16,10 +16,10 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from .catalog import Catalog, rate_percent
-from .fiscal_year import fiscal_year_label, fiscal_years_label, parse_fiscal_years
-from .i18n import Translator
-from .models import Kpi
+from ..catalog import Catalog, rate_percent
+from ..fiscal_year import fiscal_year_label, fiscal_years_label, parse_fiscal_years
+from ..i18n import Translator
+from ..models import Kpi
 from .normalize import SynonymRewriter, normalize
 
 KpiKind = Literal["one", "year", "unmet", "list"]
@@ -240,9 +240,9 @@ class KpiAnswers:
         """Return a KPI answer string from the locale files (keys `kpi_*`)."""
         return self._translator.t(f"kpi_{key}", lang, **values)
 
-    def detect(self, text: str, today: date) -> KpiQuery | None:
-        """Recognise a KPI question in a typed message; None when it is not one."""
-        plain = normalize(text)
+    def detect(self, text: str, today: date, plain: str | None = None) -> KpiQuery | None:
+        """Recognise a KPI question in a typed message (`plain`: its normalized form, if read already)."""
+        plain = normalize(text) if plain is None else plain
         if not plain:
             return None
         signal_forms = tuple(dict.fromkeys((plain, _reading(plain))))

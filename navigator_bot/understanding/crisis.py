@@ -1,0 +1,164 @@
+"""The crisis floor: read a message for a wish to die, self-harm, danger or distress, before anything else.
+
+Deterministic and built for recall: the expressions live in catalog/crisis.yaml, grouped by kind, as regular
+expressions over each sentence's normalized form (Japanese) and its spaced lower-case form (English). Figurative
+uses (死ぬほど疲れた, this is killing me) are removed first; what stays unclear gets the gentle form of the reply.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from ..models import ByLanguage, Crisis, CrisisLine
+from .message import Message, Sentence
+
+Level = Literal["none", "crisis", "gentle", "danger", "line", "distress"]
+Form = Literal["self", "family", "carer"]
+_SMALL_VOWELS = str.maketrans("ぁぃぅぇぉ", "あいうえお")
+
+
+@dataclass(frozen=True)
+class CrisisReading:
+    """What the floor found in one message."""
+
+    level: Level = "none"
+    form: Form = "self"
+    kinds: tuple[str, ...] = ()
+    direct: bool = False
+    danger: bool = False
+    distress: bool = False
+    lines_named: tuple[str, ...] = ()
+
+    @property
+    def is_crisis(self) -> bool:
+        """True for the crisis reply in its full or gentle form."""
+        return self.level in ("crisis", "gentle")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    ja: tuple[re.Pattern[str], ...]
+    en: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def of(cls, patterns: ByLanguage) -> _Compiled:
+        return cls(tuple(map(re.compile, patterns.ja)), tuple(map(re.compile, patterns.en)))
+
+    def search(self, forms: tuple[str, str]) -> re.Match[str] | None:
+        compact, spaced = forms
+        for pattern in self.ja:
+            if found := pattern.search(compact):
+                return found
+        for pattern in self.en:
+            if found := pattern.search(spaced):
+                return found
+        return None
+
+
+class CrisisDetector:
+    """Reads messages with the catalog's crisis expressions; built once per catalog."""
+
+    def __init__(self, crisis: Crisis) -> None:
+        detection = crisis.detection
+        self._spellings = sorted(detection.spellings.items(), key=lambda item: -len(item[0]))
+        self._kinds = [(kind.id, kind.direct, _Compiled.of(kind)) for kind in detection.kinds]
+        self._figurative = _Compiled.of(detection.figurative)
+        self._gentle = _Compiled.of(detection.gentle)
+        self._danger = _Compiled.of(detection.danger)
+        self._distress = _Compiled.of(detection.distress)
+        line_names = ByLanguage(
+            ja=[re.escape(self.fold(_plain(line.name))) for line in crisis.lines],
+            en=[re.escape(line.name_en.lower()) for line in crisis.lines if line.name_en],
+        )
+        self._line_request = _Compiled.of(detection.line_request)
+        self._line_names = [(line.id, self._name_pattern(line)) for line in crisis.lines]
+        self._any_line_name = _Compiled.of(line_names)
+        self._other = (re.compile(detection.someone_else.ja), re.compile(detection.someone_else.en))
+        self._first = (re.compile(detection.first_person.ja), re.compile(detection.first_person.en))
+        self._reported = (re.compile(detection.reported.ja), re.compile(detection.reported.en))
+
+    def _name_pattern(self, line: CrisisLine) -> tuple[str, str | None]:
+        return self.fold(_plain(line.name)), line.name_en.lower() if line.name_en else None
+
+    def fold(self, compact: str) -> str:
+        """Return the form the expressions are written for: small vowels made large, net-slang spellings undone."""
+        folded = compact.translate(_SMALL_VOWELS)
+        for written, meant in self._spellings:
+            folded = folded.replace(written, meant)
+        return folded
+
+    def _forms(self, sentence: Sentence) -> tuple[str, str]:
+        compact, spaced = self.fold(sentence.compact), sentence.spaced
+        for pattern in self._figurative.ja:
+            compact = pattern.sub("/", compact)
+        for pattern in self._figurative.en:
+            spaced = pattern.sub(" / ", spaced)
+        return compact, spaced
+
+    def read(self, message: Message) -> CrisisReading:
+        """Return what the message says about risk, with the form of reply it needs."""
+        sentences = [self._forms(sentence) for sentence in message.sentences]
+        kinds: list[str] = []
+        forms: set[Form] = set()
+        direct = False
+        others_anywhere = any(self._mentions_other(forms_) for forms_ in sentences)
+        for index, forms_ in enumerate(sentences):
+            for kind_id, is_direct, patterns in self._kinds:
+                found = patterns.search(forms_)
+                if found is None:
+                    continue
+                kinds.append(kind_id)
+                direct = direct or is_direct
+                english = found.string is forms_[1] and found.string is not forms_[0]
+                form = self._form_of(forms_[1 if english else 0], found, english, others_anywhere, index)
+                forms.add("carer" if kind_id == "carer" else form)
+        danger = any(self._danger.search(forms_) for forms_ in sentences)
+        distress = any(self._distress.search(forms_) for forms_ in sentences)
+        if kinds:
+            # Several crisis expressions: a carer's own words win, then someone else's (they are usually one person).
+            form: Form = "carer" if "carer" in forms else "family" if "family" in forms else "self"
+            return CrisisReading("crisis", form, tuple(dict.fromkeys(kinds)), direct, danger, distress)
+        if any(self._gentle.search(forms_) for forms_ in sentences):
+            form = "carer" if others_anywhere else "self"
+            return CrisisReading("gentle", form, (), False, danger, distress)
+        if danger:
+            return CrisisReading("danger", "self", (), False, True, distress)
+        named = tuple(line_id for line_id, (ja, en) in self._line_names
+                      if any(ja in compact or (en and en in spaced) for compact, spaced in sentences))
+        if named or any(self._line_request.search(forms_) for forms_ in sentences):
+            return CrisisReading("line", "self", (), False, False, distress, named)
+        if distress:
+            return CrisisReading("distress", "self", (), False, False, True)
+        return CrisisReading()
+
+    def _mentions_other(self, forms_: tuple[str, str]) -> bool:
+        return bool(self._other[0].search(forms_[0]) or self._other[1].search(forms_[1]))
+
+    def _form_of(self, text: str, found: re.Match[str], english: bool, others_anywhere: bool, index: int) -> Form:
+        """Whose crisis: the writer's (self), someone else's (family), or a carer's own."""
+        lang = 1 if english else 0
+        if self._reported[lang].search(text[found.end():found.end() + 24]):
+            return "family"
+        before = text[max(0, found.start() - 40):found.start()] if not english else text[:found.start()]
+        other = [m.end() for m in self._other[lang].finditer(before)]
+        # The crisis words may begin with the writer (わたしなんか…): that counts as the last mention.
+        first = [m.end() for m in self._first[lang].finditer(before + found.group(0)[:4])]
+        if english:
+            # "I'm worried my son wants to die": the last mention before the words decides.
+            if other and (not first or other[-1] > first[-1]):
+                return "family"
+            return "carer" if others_anywhere and not other else "self"
+        if other and (not first or other[-1] > first[-1]):
+            return "family"
+        if first:
+            return "carer" if others_anywhere else "self"
+        return "carer" if others_anywhere else "self"
+
+
+def _plain(name: str) -> str:
+    """Return a line's name without its bracketed part and symbols, folded like messages (いのちの電話)."""
+    from .normalize import normalize
+
+    return normalize(re.sub(r"[（(].*?[)）]", "", name))

@@ -1,0 +1,197 @@
+"""What a typed message means: the crisis floor first, then KPI, small talk, measures by words and meaning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..catalog import Catalog
+from ..crisis_reply import CrisisReplies
+from ..i18n import Translator
+from ..models import Audience
+from ..presenting import agency_names, category_label, measure_title
+from .crisis import CrisisDetector, CrisisReading
+from .fusion import MeasureMatch, Ranking, fuse
+from .kpi import KpiAnswers, KpiQuery
+from .lexical import MeasureSearch
+from .message import Message, Reader
+from .normalize import SynonymRewriter, normalize
+from .semantic import Encoder, SemanticIndex
+from .situation import Inference, SituationReader
+from .smalltalk import SmallTalk
+
+log = logging.getLogger(__name__)
+Intent = Literal["measures", "kpi", "crisis", "danger", "line", "distress", "smalltalk", "clarify", "help"]
+DEFAULT_AUDIENCES = frozenset({Audience.INDIVIDUAL, Audience.FAMILY})
+SAFETY_INTENTS = frozenset({"crisis", "danger", "line"})
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The understood message and the reply to it, as plain data."""
+
+    query: str
+    intent: Intent
+    text: str
+    matches: tuple[MeasureMatch, ...] = ()
+    kpi_query: KpiQuery | None = None
+    personas: tuple[str, ...] = field(default=())
+    safety: CrisisReading = field(default_factory=CrisisReading)
+    inferred: Inference = field(default_factory=Inference)
+    smalltalk: str | None = None
+
+    def to_json(self, catalog: Catalog) -> dict[str, Any]:
+        """Return the answer in the `navigator-bot ask --json` format."""
+        return {
+            "query": self.query,
+            "intent": self.intent,
+            "text": self.text,
+            "measures": [
+                {
+                    "id": match.measure.id,
+                    "title": match.measure.title,
+                    "agencies": catalog.agency_names(match.measure),
+                    "score": match.score,
+                    "why": "、".join(match.words),
+                }
+                for match in self.matches
+            ],
+        }
+
+
+def _jst_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Understanding:
+    """Interprets typed text against the catalog; built once per catalog, used for every message."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        translator: Translator,
+        today: Callable[[], dt.date] = dt.date.today,
+        now: Callable[[], dt.datetime] = _jst_now,
+        encoder: Encoder | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.translator = translator
+        self._today = today
+        self._now = now
+        self.rewriter = SynonymRewriter(group.words for group in catalog.synonyms.values())
+        self.reader = Reader(catalog.language, self.rewriter)
+        self.search = MeasureSearch(catalog, self.rewriter)
+        self.semantic = SemanticIndex(encoder, self._passages(), cache_dir) if encoder is not None else None
+        self.kpi = KpiAnswers(catalog, translator)
+        self.crisis = CrisisDetector(catalog.crisis)
+        self.crisis_replies = CrisisReplies(catalog.crisis, translator)
+        self.smalltalk = SmallTalk(catalog.language)
+        self.situations = SituationReader(catalog.questionnaire, self.rewriter)
+        self._position = {measure_id: index for index, measure_id in enumerate(catalog.measures)}
+
+    def _passages(self) -> dict[str, list[str]]:
+        """Return what the embedding model reads of each measure: its plan text, English text and phrasings."""
+        passages: dict[str, list[str]] = {}
+        for measure in self.catalog.measures.values():
+            texts = [f"{measure.title}。{measure.summary}"]
+            if measure.summary_plain:
+                texts.append(measure.summary_plain)
+            if measure.title_en or measure.summary_en:
+                texts.append(f"{measure.title_en or ''}. {measure.summary_en or ''}")
+            texts += measure.examples
+            passages[measure.id] = texts
+        return passages
+
+    def read(self, text: str) -> Message:
+        """Read a typed message once into every form the steps need."""
+        return self.reader.read(text)
+
+    def personas_in(self, message: Message | str) -> tuple[str, ...]:
+        """Return the personas whose signal words appear in the text (employer for 雇いたい, …)."""
+        read = message if isinstance(message, Message) else self.read(message)
+        return self.situations.personas_in(read)
+
+    def audiences_for(self, personas: Collection[str]) -> frozenset[Audience]:
+        """Return the audiences a set of personas may be offered; job seekers and families by default."""
+        audiences = set(DEFAULT_AUDIENCES)
+        for persona in self.catalog.questionnaire.personas:
+            if persona.id in personas:
+                audiences.update(persona.audiences)
+        return frozenset(audiences)
+
+    def rank(self, message: Message, audiences: Collection[Audience] | None, limit: int) -> Ranking:
+        """Rank the measures for a message by its words and, when the model is loaded, by its meaning."""
+        lexical, words = self.search.scores(message)
+        semantic: dict[str, float] = {}
+        if self.semantic is not None and not message.empty:
+            if message.vector is None:
+                message.vector = self.semantic.embed(message.semantic_text)
+            semantic = self.semantic.scores(message.vector)
+        return fuse(self.catalog.measures, self._position, lexical, words, semantic, audiences, limit)
+
+    def interpret(
+        self, text: str | Message, lang: str = "ja", audiences: Collection[Audience] | None = None, limit: int = 5
+    ) -> Answer:
+        """Understand one message and compose the reply."""
+        message = text if isinstance(text, Message) else self.read(text)
+        raw = message.raw
+        if message.empty:
+            return Answer(raw, "help", self.help_text(lang))
+        inferred = self.situations.infer(message)
+        personas = inferred.personas
+        allowed = audiences if audiences is not None else self.audiences_for(personas)
+        safety = self.crisis.read(message)
+        if safety.level in ("crisis", "gentle", "danger", "line"):
+            # The measures are found too, for the way on after the crisis reply (never shown before it).
+            ranking = self.rank(message, allowed, limit)
+            intent: Intent = "crisis" if safety.is_crisis else safety.level  # type: ignore[assignment]
+            reply = self.crisis_replies.reply(safety, self._now(), lang)
+            return Answer(raw, intent, reply, ranking.matches, personas=personas, safety=safety, inferred=inferred)
+        kpi_query = self.kpi.detect(raw, self._today(), plain=message.normalized)
+        if kpi_query is not None:
+            return Answer(raw, "kpi", self.kpi.answer(kpi_query, lang), kpi_query=kpi_query, personas=personas)
+        kind = self.smalltalk.kind(message)
+        if kind is not None:
+            return Answer(raw, "smalltalk", self.translator.t(f"smalltalk_{kind}", lang), smalltalk=kind,
+                          personas=personas, inferred=inferred)
+        ranking = self.rank(message, allowed, limit)
+        if ranking.matches:
+            text_out = self.measures_text(ranking.matches, lang, distress=safety.distress)
+            return Answer(raw, "measures", text_out, ranking.matches, personas=personas, safety=safety,
+                          inferred=inferred)
+        if safety.level == "distress":
+            return Answer(raw, "distress", self.crisis_replies.reply(safety, self._now(), lang), personas=personas,
+                          safety=safety, inferred=inferred)
+        if ranking.on_topic or inferred.known:
+            return Answer(raw, "clarify", self.translator.t("clarify", lang), personas=personas, inferred=inferred)
+        return Answer(raw, "help", self.help_text(lang, short=bool(normalize(raw))), personas=personas)
+
+    def help_text(self, lang: str, short: bool = False) -> str:
+        """Return what the bot can do (the short form after a message it could not place)."""
+        t = self.translator.t
+        return f"{t('help_short', lang)}\n\n{t('help', lang)}" if short else t("help", lang)
+
+    def why(self, match: MeasureMatch, lang: str) -> str:
+        """Return why a measure matched: the words the person used, else its category."""
+        t = self.translator.t
+        if match.words:
+            return t("why_words", lang, words=t("list_separator", lang).join(match.words))
+        return category_label(self.catalog, match.measure, lang)
+
+    def measures_text(self, matches: Collection[MeasureMatch], lang: str, distress: bool = False) -> str:
+        """Return the reply listing measures, each with its agencies and why it matched."""
+        t = self.translator.t
+        lines = [t("distress_acknowledge", lang)] if distress else []
+        lines += [t("measures_intro", lang), ""]
+        for number, match in enumerate(matches, start=1):
+            lines.append(f"{number}. {measure_title(match.measure, lang)}")
+            names = agency_names(self.catalog, match.measure, self.translator, lang)
+            lines.append("   " + t("measures_agencies", lang, agencies=names))
+            lines.append("   " + t("measures_why", lang, why=self.why(match, lang)))
+        lines += ["", t("confirm_contacts", lang)]
+        return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""A typed message, read once into every form the understanding steps need."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..models import LanguageTable
+from .normalize import SynonymRewriter, normalize
+from .romaji import romaji_to_hiragana
+
+_SENTENCE_END = re.compile(r"[。．！？!?\n]+|(?<=[a-z])\.(?:\s|$)")
+_APOSTROPHES = re.compile(r"['’`]")
+_NOT_WORD = re.compile(r"[^\w]+")
+_LATIN = re.compile(r"[a-z]")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence in the two forms the crisis expressions are written for."""
+
+    compact: str  # normalized: hiragana, no spaces or punctuation, dialect folded
+    spaced: str  # lower case, words separated by one space, apostrophes dropped (for English)
+
+
+@dataclass
+class Message:
+    """The reading of one message: raw text, its normalized, standard and canonical forms, and its sentences."""
+
+    raw: str
+    normalized: str
+    standard: str
+    canonical: str
+    sentences: tuple[Sentence, ...]
+    english: bool
+    semantic_text: str
+    vector: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing readable was typed (only symbols or spaces)."""
+        return not self.normalized
+
+
+def spaced_form(text: str) -> str:
+    """Return lower-case words separated by single spaces, apostrophes dropped (don't → dont)."""
+    lowered = _APOSTROPHES.sub("", unicodedata.normalize("NFKC", text).lower())
+    return " " + _NOT_WORD.sub(" ", lowered).strip() + " "
+
+
+class Reader:
+    """Reads raw text into a `Message`: dialect and romaji folded to standard Japanese, synonyms rewritten."""
+
+    def __init__(self, language: LanguageTable, rewriter: SynonymRewriter) -> None:
+        self.rewriter = rewriter
+        rules = sorted(language.dialect, key=lambda rule: -len(rule.form))
+        # Backreferences (\\g<1>) are kept as written; plain standard forms are normalized like the text.
+        self._dialect = [(re.compile(rule.form), rule.standard if "\\" in rule.standard else normalize(rule.standard))
+                         for rule in rules]
+
+    def standardize(self, normalized: str) -> str:
+        """Fold Aomori dialect forms in normalized text to standard Japanese (ねぐて → なくて)."""
+        for pattern, standard in self._dialect:
+            normalized = pattern.sub(standard, normalized)
+        return normalized
+
+    def read(self, raw: str) -> Message:
+        """Return the message read once, for every step that follows."""
+        text = unicodedata.normalize("NFKC", raw).strip()
+        kana = romaji_to_hiragana(text) if not _JAPANESE.search(text) else None
+        normalized = normalize(kana if kana else text)
+        standard = self.standardize(normalized)
+        sentences = tuple(
+            Sentence(self.standardize(normalize(part)), spaced_form(part))
+            for part in _SENTENCE_END.split(text) if part.strip()
+        )
+        if len(sentences) != 1:
+            # The whole message too: a farewell can span sentences (今までありがとう。さようなら).
+            sentences += (Sentence(standard, spaced_form(text)),)
+        english = kana is None and bool(_LATIN.search(text.lower())) and not _JAPANESE.search(text)
+        return Message(
+            raw=raw,
+            normalized=normalized,
+            standard=standard,
+            canonical=self.rewriter.rewrite(standard),
+            sentences=sentences,
+            english=english,
+            semantic_text=kana if kana else text,
+        )

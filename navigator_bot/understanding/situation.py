@@ -1,0 +1,60 @@
+"""Who is writing and what their situation is, read from typed text with the questionnaire's signal words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..models import Questionnaire
+from .message import Message
+from .normalize import SynonymRewriter
+
+SELF = "self"
+
+
+@dataclass(frozen=True)
+class Inference:
+    """What typed text tells about the persona, situation and answers, as questionnaire ids."""
+
+    personas: tuple[str, ...] = ()
+    situation: str | None = None
+    answers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def persona(self) -> str | None:
+        """The persona the text points to most clearly (a family member, an employer …), if any."""
+        return self.personas[0] if self.personas else None
+
+    @property
+    def known(self) -> bool:
+        """True when the text said anything the questionnaire asks about."""
+        return bool(self.personas or self.situation or self.answers)
+
+
+class SituationReader:
+    """Matches the questionnaire's signal words (personas, situations, answers) in a message's canonical form."""
+
+    def __init__(self, questionnaire: Questionnaire, rewriter: SynonymRewriter) -> None:
+        def forms(words: list[str]) -> list[str]:
+            return [form for form in dict.fromkeys(rewriter.canonical(word) for word in words) if form]
+
+        self._personas = [(p.id, forms(p.signals)) for p in questionnaire.personas if p.id != SELF]
+        self._situations = [(s.id, forms(s.signals)) for s in questionnaire.situations]
+        self._options = [
+            (question.id, option.id, forms(option.signals))
+            for question in questionnaire.questions for option in question.options
+        ]
+
+    def personas_in(self, message: Message) -> tuple[str, ...]:
+        """Return the personas whose signal words appear in the message, in catalog order."""
+        text = message.canonical
+        return tuple(pid for pid, words in self._personas if any(word in text for word in words))
+
+    def infer(self, message: Message) -> Inference:
+        """Return the persona, situation and answers the message gives away."""
+        text = message.canonical
+        situation = next((sid for sid, words in self._situations if any(word in text for word in words)), None)
+        answers: dict[str, str] = {}
+        for question_id, option_id, words in self._options:
+            if question_id not in answers and any(word in text for word in words):
+                answers[question_id] = option_id
+        return Inference(self.personas_in(message), situation, tuple(answers.items()))

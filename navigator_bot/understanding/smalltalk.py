@@ -1,0 +1,38 @@
+"""Greetings, thanks and goodbyes: whole messages that need a kind short reply, not a search."""
+
+from __future__ import annotations
+
+import re
+
+from ..models import LanguageTable
+from .message import Message
+from .normalize import normalize
+
+# What may stand around a greeting without making it more than one: particles of politeness and laughter.
+_FILLER = re.compile(r"(です|ます|ございます|ね|よ|な|ー|w+|笑)+$")
+
+
+class SmallTalk:
+    """Recognises a message made only of small-talk phrases (こんにちは、よろしく)."""
+
+    def __init__(self, language: LanguageTable) -> None:
+        phrases: list[tuple[str, str]] = []
+        for kind, texts in language.smalltalk.items():
+            for phrase in [*texts.ja, *texts.en]:
+                if normalize(phrase):
+                    phrases.append((normalize(phrase), kind))
+        phrases.sort(key=lambda item: -len(item[0]))
+        self._phrases = phrases
+        self._pattern = re.compile("|".join(re.escape(phrase) for phrase, _ in phrases)) if phrases else None
+        self._kind = dict(phrases)
+
+    def kind(self, message: Message) -> str | None:
+        """Return greeting / thanks / bye when the message is nothing but such phrases, else None."""
+        if self._pattern is None or not message.normalized or len(message.normalized) > 40:
+            return None
+        found = self._pattern.findall(message.normalized)
+        rest = _FILLER.sub("", self._pattern.sub("", message.normalized))
+        if not found or rest:
+            return None
+        # Thanks or goodbye at the end of a message says more than a greeting at its start.
+        return self._kind[found[-1]]
