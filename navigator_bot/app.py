@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import Catalog, CatalogInvalid, load_catalog
-from .config import Settings
+from .config import SEMANTIC_STATUS_FILE, Settings
 from .dialogue import ChartRequest, CommandIssued, Event, Outcome, Reply, UserContext
 from .engine import COMMANDS, ConversationState, DialogueEngine
 from .i18n import Translator
 from .storage import JST, StateStore, UsageCounters
 from .understanding import Understanding
+from .understanding.semantic import load_encoder
 
 log = logging.getLogger(__name__)
 STAFF_COMMANDS = ("stats", "reload")
@@ -64,6 +65,8 @@ class Navigator:
         self.counters = UsageCounters(store)
         self._clock = clock
         self._key = _secret(settings.data_dir)
+        self._encoder, self.semantic_status = load_encoder(settings.semantic)
+        self._write_semantic_status()
         self._domain = self._build(catalog)
         self._last_purge: dt.datetime | None = None
 
@@ -77,8 +80,19 @@ class Navigator:
             return cls(settings, catalog, Translator(), store)
         return cls(settings, catalog, Translator(), store, clock)
 
+    def _write_semantic_status(self) -> None:
+        status = "on" if self.semantic_status.loaded else f"off: {self.semantic_status.detail}"
+        try:
+            (self.settings.data_dir / SEMANTIC_STATUS_FILE).write_text(status + "\n", encoding="utf-8")
+        except OSError as error:
+            log.warning("could not write %s: %s", SEMANTIC_STATUS_FILE, error)
+
     def _build(self, catalog: Catalog) -> _Domain:
-        understanding = Understanding(catalog, self.translator, today=lambda: self._clock().astimezone(JST).date())
+        understanding = Understanding(
+            catalog, self.translator,
+            today=lambda: self._clock().astimezone(JST).date(), now=self._clock,
+            encoder=self._encoder, cache_dir=self.settings.embedding_cache,
+        )
         return _Domain(catalog, understanding, DialogueEngine(catalog, understanding, self.translator))
 
     @property

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .catalog import CatalogInvalid, load_catalog
-from .config import HEARTBEAT_FILE, HEARTBEAT_MAX_AGE, Settings
+from .config import HEARTBEAT_FILE, HEARTBEAT_MAX_AGE, SEMANTIC_STATUS_FILE, Settings
 from .schema import catalog_json_schema_text
 
 
@@ -33,10 +33,12 @@ def _schema(_: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from .i18n import Translator
     from .understanding import Understanding
+    from .understanding.semantic import load_encoder
 
     settings = Settings()
     catalog = load_catalog(settings.catalog_dir)
-    understanding = Understanding(catalog, Translator())
+    encoder, _ = load_encoder(settings.semantic)
+    understanding = Understanding(catalog, Translator(), encoder=encoder, cache_dir=settings.embedding_cache)
     queries = (line.rstrip("\n") for line in sys.stdin) if args.text == ["-"] else iter([" ".join(args.text)])
     for query in queries:
         answer = understanding.interpret(query, args.lang)
@@ -86,7 +88,9 @@ def _health(_: argparse.Namespace) -> int:
     if heartbeat.exists() and time.time() - heartbeat.stat().st_mtime > HEARTBEAT_MAX_AGE:
         print(f"unhealthy: no heartbeat for over {HEARTBEAT_MAX_AGE:.0f} s", file=sys.stderr)
         return 1
-    print("healthy")
+    status_file = settings.data_dir / SEMANTIC_STATUS_FILE
+    status = status_file.read_text(encoding="utf-8").strip() if status_file.exists() else "not started yet"
+    print(f"healthy (semantic search: {status})")
     return 0
 
 

@@ -13,6 +13,7 @@ from .catalog import default_catalog_dir
 HEARTBEAT_FILE = "heartbeat"  # touched by the running bot; `navigator-bot health` checks its age
 HEARTBEAT_INTERVAL = 30.0
 HEARTBEAT_MAX_AGE = 180.0
+SEMANTIC_STATUS_FILE = "semantic-status"  # written at start-up; `navigator-bot health` reports it
 
 
 class Settings(BaseSettings):
@@ -32,8 +33,17 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     webhook_listen: str = "0.0.0.0"
     state_ttl_days: int = Field(default=30, ge=1)
+    semantic: bool = Field(default=True, description="Meaning-based search with the bundled embedding model.")
+    embedding_cache_dir: Path | None = Field(
+        default=None, description="Where catalog embeddings are cached (default: <data_dir>/cache)."
+    )
     default_lang: str = "ja"
     log_level: str = "INFO"
+
+    @property
+    def embedding_cache(self) -> Path:
+        """The folder of the embedding cache."""
+        return self.embedding_cache_dir or self.data_dir / "cache"
 
     @field_validator("staff_ids", mode="before")
     @classmethod

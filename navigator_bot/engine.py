@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +25,10 @@ from .models import Localized, Question
 from .presenting import agency_names, category_label, measure_title
 from .recommend import SKIP, UNKNOWN, Recommendation, applicable_questions, find_persona, find_situation, recommend
 from .understanding import Understanding
+from .understanding.fusion import MeasureMatch
 from .understanding.kpi import KpiQuery
+from .understanding.normalize import normalize
+from .understanding.situation import Inference
 
 PAGE_SIZE = 5
 LABEL_LIMIT = 28
@@ -44,6 +47,7 @@ class ConversationState(BaseModel):
     view: str = "ask"  # ask | results | detail | memo
     page: int = 0
     detail: str | None = None
+    pending: list[str] = Field(default_factory=list)  # measure ids to show after a crisis reply (never text)
 
     def reset(self, keep_lang: bool = True) -> None:
         """Forget every choice (and the language unless kept)."""
@@ -60,6 +64,10 @@ class DialogueEngine:
         self.catalog = catalog
         self.understanding = understanding
         self.translator = translator
+        self.typed_words = {
+            normalize(word): kind for kind, words in catalog.language.typed_words.items() for word in words
+            if normalize(word)
+        }
 
     # --- entry point -------------------------------------------------------------------------------------------
 
@@ -164,6 +172,7 @@ class DialogueEngine:
             "resume": lambda: self._render_current(state, lang, edit=False),
             "res": lambda: self._results(state, lang, edit=True),
             "memo": lambda: self._memo(state, lang),
+            "after": lambda: self._after_crisis(state, lang),
             "kpi": lambda: self._kpi_overview(lang, context),
             "menu": lambda: Outcome([Reply(self.t("menu", lang), self._menu_buttons(state, lang))]),
         }
@@ -180,10 +189,10 @@ class DialogueEngine:
         outcome.counts.extend(counts)
         return outcome
 
-    def _back(self, state: ConversationState, lang: str) -> Outcome:
+    def _back(self, state: ConversationState, lang: str, edit: bool = True) -> Outcome:
         if state.view in ("detail", "memo"):
             state.view = "results"
-            return self._results(state, lang, edit=True)
+            return self._results(state, lang, edit=edit)
         if state.answers:
             state.answers.popitem()
         elif state.situation:
@@ -191,11 +200,12 @@ class DialogueEngine:
         else:
             state.persona = None
         state.view, state.page = "ask", 0
-        return self._render_current(state, lang, edit=True)
+        return self._render_current(state, lang, edit=edit)
 
-    def _next(self, state: ConversationState, lang: str, counts: list[tuple[str, str]] | None = None) -> Outcome:
+    def _next(self, state: ConversationState, lang: str, counts: list[tuple[str, str]] | None = None,
+              edit: bool = True) -> Outcome:
         state.view, state.page = "ask", 0
-        outcome = self._render_current(state, lang, edit=True)
+        outcome = self._render_current(state, lang, edit=edit)
         outcome.counts[:0] = counts or []
         return outcome
 
@@ -368,22 +378,103 @@ class DialogueEngine:
     # --- typed text --------------------------------------------------------------------------------------------
 
     def _typed(self, state: ConversationState, text: str, lang: str) -> Outcome:
+        message = self.understanding.read(text)
+        word = self.typed_words.get(message.normalized)
+        if word is not None:
+            handled = self._typed_word(state, word, lang)
+            if handled is not None:
+                return handled
         persona = find_persona(self.catalog, state.persona)
         audiences = None
         if persona is not None:
-            audiences = self.understanding.audiences_for([persona.id, *self.understanding.personas_in(text)])
-        answer = self.understanding.interpret(text, lang, audiences)
-        if answer.intent == "crisis":
-            return Outcome([Reply(answer.text)], counts=[("crisis_reply", "")])
-        rows: list[tuple[Button, ...]] = [
-            (Button(self._short(f"{n}. {measure_title(m.measure, lang)}"), f"m:{m.measure.id}"),)
-            for n, m in enumerate(answer.matches, start=1)
-        ]
+            audiences = self.understanding.audiences_for([persona.id, *self.understanding.personas_in(message)])
+        answer = self.understanding.interpret(message, lang, audiences)
+        counts: list[tuple[str, str]] = [("typed_" + answer.intent, "")]
+        if answer.intent in ("crisis", "danger", "line", "distress"):
+            # Only measure ids are kept for the way on, never the words.
+            state.pending = [match.measure.id for match in answer.followup]
+            rows = ((Button(self.t("btn_after_crisis", lang), "after"),),
+                    (Button(self.t("btn_restart", lang), "restart"),))
+            if answer.intent == "crisis":
+                counts.append(("crisis_reply", answer.safety.form))
+            return Outcome([Reply(answer.text, rows)], counts=counts)
+        if answer.intent == "smalltalk":
+            return Outcome([Reply(answer.text, self._resume_row(state, lang))], counts=counts)
+        if answer.intent == "clarify":
+            self._apply_inference(state, answer.inferred)
+            return Outcome([self._clarify(state, lang)], counts=counts)
+        if answer.intent == "measures":
+            self._apply_inference(state, answer.inferred)
+        rows = self._match_rows(answer.matches, lang)
         rows.extend(self._resume_row(state, lang))
-        counts = [("kpi_question", answer.kpi_query.kind)] if answer.kpi_query else []
+        if answer.kpi_query:
+            counts.append(("kpi_question", answer.kpi_query.kind))
         counts += [("measure_shown", m.measure.id) for m in answer.matches]
-        counts.append(("typed_" + answer.intent, ""))
         return Outcome([Reply(answer.text, tuple(rows))], counts=counts)
+
+    def _match_rows(self, matches: Sequence[MeasureMatch], lang: str) -> list[tuple[Button, ...]]:
+        return [(Button(self._short(f"{n}. {measure_title(m.measure, lang)}"), f"m:{m.measure.id}"),)
+                for n, m in enumerate(matches, start=1)]
+
+    def _typed_word(self, state: ConversationState, word: str, lang: str) -> Outcome | None:
+        """Handle はい / いいえ / わからない / もっと / 戻る / 最初から typed instead of a button; None if not one."""
+        if word == "restart":
+            return self._restart(state, lang, counts=[("conversation_started", "")])
+        if word == "back" and state.persona:
+            return self._back(state, lang, edit=False)
+        if word == "more" and state.view == "results":
+            state.page += 1
+            return self._results(state, lang, edit=False)
+        question, _, _ = self._pending_question(state)
+        if question is None or state.view != "ask" or not state.persona:
+            return None
+        option = {"unknown": UNKNOWN, "skip": SKIP}.get(word)
+        if option is None and word in {o.id for o in question.options}:
+            option = word
+        if option is None:
+            reply = self._render_current(state, lang, edit=False).replies[0]
+            return Outcome([Reply(self.t("typed_answer_unclear", lang) + "\n\n" + reply.text, reply.buttons)])
+        state.answers[question.id] = option
+        return self._next(state, lang, edit=False)
+
+    def _apply_inference(self, state: ConversationState, inferred: Inference) -> None:
+        """Take what typed text told (who, situation, answers) into the state, never overwriting a choice."""
+        if state.persona is None:
+            state.persona = inferred.persona or "self"
+        persona = find_persona(self.catalog, state.persona)
+        if persona is None:
+            return
+        if persona.asks_situation and state.situation is None and inferred.situation:
+            state.situation = inferred.situation
+        applicable = {q.id for q in applicable_questions(self.catalog, state.persona, state.situation)}
+        for question_id, option_id in inferred.answers:
+            if question_id in applicable:
+                state.answers.setdefault(question_id, option_id)
+
+    def _clarify(self, state: ConversationState, lang: str) -> Reply:
+        """One question with buttons when typed text was about the bot's topic but said too little."""
+        persona = find_persona(self.catalog, state.persona)
+        if persona is not None and persona.asks_situation and state.situation is None:
+            rows = tuple((Button(s.label.get(lang), f"s:{s.id}"),) for s in self.catalog.questionnaire.situations)
+        else:
+            rows = tuple((Button(p.label.get(lang), f"p:{p.id}"),) for p in self.catalog.questionnaire.personas)
+        return Reply(self.t("clarify", lang), (*rows, (Button(self.t("btn_restart", lang), "restart"),)))
+
+    def _after_crisis(self, state: ConversationState, lang: str) -> Outcome:
+        """The way on after a crisis reply: what else the message asked about, else the questionnaire."""
+        pending = [self.catalog.measures[mid] for mid in state.pending if mid in self.catalog.measures]
+        state.pending = []
+        if not pending:
+            return self._render_current(state, lang, edit=False)
+        lines = [self.t("measures_intro", lang), ""]
+        for number, measure in enumerate(pending, start=1):
+            lines.append(f"{number}. {measure_title(measure, lang)}")
+            lines.append("   " + self.t("measures_agencies", lang,
+                                        agencies=agency_names(self.catalog, measure, self.translator, lang)))
+        rows = [(Button(self._short(f"{n}. {measure_title(m, lang)}"), f"m:{m.id}"),)
+                for n, m in enumerate(pending, start=1)]
+        rows.extend(self._resume_row(state, lang))
+        return Outcome([Reply("\n".join(lines), tuple(rows))])
 
     def _resume_row(self, state: ConversationState, lang: str) -> tuple[tuple[Button, ...], ...]:
         if state.persona:

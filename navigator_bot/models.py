@@ -294,6 +294,8 @@ class LanguageTable(Strict):
     """How people write: dialect forms, small talk, and words typed instead of pressing a button."""
 
     dialect: list[DialectRule] = Field(default_factory=list)
+    readings: list[DialectRule] = Field(default_factory=list)
+    off_topic: list[NonEmpty] = Field(default_factory=list)
     smalltalk: dict[SmallTalkKind, Phrases] = Field(default_factory=dict)
     typed_words: dict[TypedWordKind, list[NonEmpty]] = Field(default_factory=dict)
 

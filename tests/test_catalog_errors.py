@@ -73,7 +73,7 @@ def test_duplicate_id(catalog_copy: Path) -> None:
     line = _edit(catalog_copy / "measures.yaml", "id: mothers-corner", "id: hellowork-desk")
     issues = _issues(catalog_copy)
     duplicate = [i for i in issues if "duplicate id" in i.message]
-    assert duplicate and duplicate[0].line == line and "measures.yaml:5" in duplicate[0].message
+    assert duplicate and duplicate[0].line == line and "measures.yaml:6" in duplicate[0].message
 
 
 def test_missing_field(catalog_copy: Path) -> None:

@@ -261,7 +261,7 @@ def test_crisis_text_comes_first_with_no_measures(engine: DialogueEngine) -> Non
     assert "0120-279-338" in reply.text and "119" in reply.text
     assert "大切な方" in reply.text
     assert not any(a.startswith("m:") for a in conversation.actions())
-    assert conversation.outcome is not None and ("crisis_reply", "") in conversation.outcome.counts
+    assert conversation.outcome is not None and ("crisis_reply", "family") in conversation.outcome.counts
 
 
 def test_stale_and_unknown_buttons_get_a_friendly_answer(engine: DialogueEngine) -> None:

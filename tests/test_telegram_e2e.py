@@ -76,7 +76,9 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("NAVIGATOR_") and k != "TELEGRAM_BOT_TOKEN"}
+    keep = {"NAVIGATOR_EMBEDDING_CACHE_DIR"}  # the session's warm embedding cache (see conftest)
+    return {k: v for k, v in os.environ.items()
+            if (k in keep or not k.startswith("NAVIGATOR_")) and k != "TELEGRAM_BOT_TOKEN"}
 
 
 @pytest.fixture

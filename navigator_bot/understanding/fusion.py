@@ -19,6 +19,7 @@ SEMANTIC_WEIGHT = 1.0
 LEXICAL_CONFIDENT = 1.2  # as lexical.MIN_SCORE: alone enough to answer
 SEMANTIC_CONFIDENT = 0.845  # best similarity alone enough to answer
 SEMANTIC_ON_TOPIC = 0.815  # below this with no lexical evidence: not about what the bot knows
+LEXICAL_ON_TOPIC = 0.9  # a few shared bigrams (about 0.8) are noise, not a topic
 OTHER_AUDIENCE_FACTOR = 0.35
 RESULT_FLOOR = 0.35  # fused score below which a measure is not listed
 
@@ -52,19 +53,24 @@ def fuse(
     lexical: Mapping[str, float],
     words: Mapping[str, Mapping[str, float]],
     semantic: Mapping[str, float],
+    off_topic: float,
     audiences: Collection[Audience] | None,
     limit: int,
+    priors: Mapping[str, float] | None = None,
 ) -> Ranking:
     """Rank measures by lexical and semantic evidence together; say whether the message is on topic."""
     allowed = set(audiences) if audiences is not None else None
     best_lexical = max(lexical.values(), default=0.0)
     best_semantic = max(semantic.values(), default=0.0)
-    confident = best_lexical >= LEXICAL_CONFIDENT or best_semantic >= SEMANTIC_CONFIDENT
-    on_topic = confident or best_lexical > 0.5 or best_semantic >= SEMANTIC_ON_TOPIC
+    # Closer to the off-topic examples (weather, food …) than to every measure, and no catalog word: off topic.
+    elsewhere = off_topic > best_semantic and best_lexical < LEXICAL_CONFIDENT
+    confident = not elsewhere and (best_lexical >= LEXICAL_CONFIDENT or best_semantic >= SEMANTIC_CONFIDENT)
+    on_topic = confident or (not elsewhere and (best_lexical >= LEXICAL_ON_TOPIC or best_semantic >= SEMANTIC_ON_TOPIC))
     fused: list[MeasureMatch] = []
     for measure_id, measure in measures.items():
         raw = lexical.get(measure_id, 0.0)
         score = raw / (raw + LEXICAL_HALF) + SEMANTIC_WEIGHT * _semantic_part(semantic.get(measure_id, 0.0))
+        score += (priors or {}).get(measure_id, 0.0)
         if allowed is not None and not allowed.intersection(measure.audiences):
             score *= OTHER_AUDIENCE_FACTOR
         if score < RESULT_FLOOR:

@@ -27,7 +27,7 @@ from .smalltalk import SmallTalk
 log = logging.getLogger(__name__)
 Intent = Literal["measures", "kpi", "crisis", "danger", "line", "distress", "smalltalk", "clarify", "help"]
 DEFAULT_AUDIENCES = frozenset({Audience.INDIVIDUAL, Audience.FAMILY})
-SAFETY_INTENTS = frozenset({"crisis", "danger", "line"})
+OFF_TOPIC = "@off-topic"  # the owner of the off-topic example passages in the semantic index
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class Answer:
     safety: CrisisReading = field(default_factory=CrisisReading)
     inferred: Inference = field(default_factory=Inference)
     smalltalk: str | None = None
+    followup: tuple[MeasureMatch, ...] = ()  # after a crisis reply: what else the message asked about
 
     def to_json(self, catalog: Catalog) -> dict[str, Any]:
         """Return the answer in the `navigator-bot ask --json` format."""
@@ -91,7 +92,11 @@ class Understanding:
         self.crisis = CrisisDetector(catalog.crisis)
         self.crisis_replies = CrisisReplies(catalog.crisis, translator)
         self.smalltalk = SmallTalk(catalog.language)
-        self.situations = SituationReader(catalog.questionnaire, self.rewriter)
+        members: dict[str, list[str]] = {}
+        for measure in catalog.measures.values():
+            for category_id in measure.categories:
+                members.setdefault(category_id, []).append(measure.id)
+        self.situations = SituationReader(catalog.questionnaire, self.rewriter, members)
         self._position = {measure_id: index for index, measure_id in enumerate(catalog.measures)}
 
     def _passages(self) -> dict[str, list[str]]:
@@ -105,6 +110,7 @@ class Understanding:
                 texts.append(f"{measure.title_en or ''}. {measure.summary_en or ''}")
             texts += measure.examples
             passages[measure.id] = texts
+        passages[OFF_TOPIC] = list(self.catalog.language.off_topic)
         return passages
 
     def read(self, text: str) -> Message:
@@ -124,15 +130,21 @@ class Understanding:
                 audiences.update(persona.audiences)
         return frozenset(audiences)
 
-    def rank(self, message: Message, audiences: Collection[Audience] | None, limit: int) -> Ranking:
-        """Rank the measures for a message by its words and, when the model is loaded, by its meaning."""
+    def rank(
+        self, message: Message, audiences: Collection[Audience] | None, limit: int,
+        inferred: Inference | None = None,
+    ) -> Ranking:
+        """Rank the measures for a message by its words, its meaning (model loaded) and the situation it tells."""
         lexical, words = self.search.scores(message)
         semantic: dict[str, float] = {}
         if self.semantic is not None and not message.empty:
             if message.vector is None:
                 message.vector = self.semantic.embed(message.semantic_text)
             semantic = self.semantic.scores(message.vector)
-        return fuse(self.catalog.measures, self._position, lexical, words, semantic, audiences, limit)
+        off_topic = semantic.pop(OFF_TOPIC, 0.0)
+        priors = self.situations.priors(inferred) if inferred is not None else {}
+        return fuse(self.catalog.measures, self._position, lexical, words, semantic, off_topic, audiences, limit,
+                    priors)
 
     def interpret(
         self, text: str | Message, lang: str = "ja", audiences: Collection[Audience] | None = None, limit: int = 5
@@ -148,10 +160,11 @@ class Understanding:
         safety = self.crisis.read(message)
         if safety.level in ("crisis", "gentle", "danger", "line"):
             # The measures are found too, for the way on after the crisis reply (never shown before it).
-            ranking = self.rank(message, allowed, limit)
+            ranking = self.rank(message, allowed, limit, inferred)
             intent: Intent = "crisis" if safety.is_crisis else safety.level  # type: ignore[assignment]
             reply = self.crisis_replies.reply(safety, self._now(), lang)
-            return Answer(raw, intent, reply, ranking.matches, personas=personas, safety=safety, inferred=inferred)
+            return Answer(raw, intent, reply, personas=personas, safety=safety, inferred=inferred,
+                          followup=ranking.matches)
         kpi_query = self.kpi.detect(raw, self._today(), plain=message.normalized)
         if kpi_query is not None:
             return Answer(raw, "kpi", self.kpi.answer(kpi_query, lang), kpi_query=kpi_query, personas=personas)
@@ -159,7 +172,7 @@ class Understanding:
         if kind is not None:
             return Answer(raw, "smalltalk", self.translator.t(f"smalltalk_{kind}", lang), smalltalk=kind,
                           personas=personas, inferred=inferred)
-        ranking = self.rank(message, allowed, limit)
+        ranking = self.rank(message, allowed, limit, inferred)
         if ranking.matches:
             text_out = self.measures_text(ranking.matches, lang, distress=safety.distress)
             return Answer(raw, "measures", text_out, ranking.matches, personas=personas, safety=safety,

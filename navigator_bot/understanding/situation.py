@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from ..models import Questionnaire
 from .message import Message
-from .normalize import SynonymRewriter
+from .normalize import SynonymRewriter, normalize
 
 SELF = "self"
+SITUATION_PRIOR = 0.15  # fused scores run 0..2: a nudge toward the situation's 取組, not a verdict
+ANSWER_PRIOR = 0.2
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,19 @@ class Inference:
 class SituationReader:
     """Matches the questionnaire's signal words (personas, situations, answers) in a message's canonical form."""
 
-    def __init__(self, questionnaire: Questionnaire, rewriter: SynonymRewriter) -> None:
+    def __init__(
+        self, questionnaire: Questionnaire, rewriter: SynonymRewriter, category_members: dict[str, list[str]]
+    ) -> None:
         def forms(words: list[str]) -> list[str]:
             return [form for form in dict.fromkeys(rewriter.canonical(word) for word in words) if form]
 
-        self._personas = [(p.id, forms(p.signals)) for p in questionnaire.personas if p.id != SELF]
+        # Persona words are matched as written: through synonyms, 事業主 would become 企業 and every 会社 an employer.
+        self._personas = [(p.id, [w for w in map(normalize, p.signals) if w])
+                          for p in questionnaire.personas if p.id != SELF]
         self._situations = [(s.id, forms(s.signals)) for s in questionnaire.situations]
+        self._categories = {s.id: s.categories for s in questionnaire.situations}
+        self._category_members = category_members
+        self._boosts = {(q.id, o.id): o.boosts for q in questionnaire.questions for o in q.options}
         self._options = [
             (question.id, option.id, forms(option.signals))
             for question in questionnaire.questions for option in question.options
@@ -46,8 +55,20 @@ class SituationReader:
 
     def personas_in(self, message: Message) -> tuple[str, ...]:
         """Return the personas whose signal words appear in the message, in catalog order."""
-        text = message.canonical
+        text = message.standard
         return tuple(pid for pid, words in self._personas if any(word in text for word in words))
+
+    def priors(self, inferred: Inference) -> dict[str, float]:
+        """Return a small score bonus per measure id for the situation and answers the text gave away."""
+        bonus: dict[str, float] = {}
+        for question_id, option_id in inferred.answers:
+            for measure_id in self._boosts.get((question_id, option_id), ()):
+                bonus[measure_id] = bonus.get(measure_id, 0.0) + ANSWER_PRIOR
+        if inferred.situation and self._category_members:
+            for rank, category_id in enumerate(self._categories.get(inferred.situation, ())):
+                for measure_id in self._category_members.get(category_id, ()):
+                    bonus[measure_id] = bonus.get(measure_id, 0.0) + SITUATION_PRIOR / (rank + 1)
+        return bonus
 
     def infer(self, message: Message) -> Inference:
         """Return the persona, situation and answers the message gives away."""
