@@ -78,7 +78,7 @@ class CrisisReplies:
             key = "crisis_intro_gentle" if reading.level == "gentle" and reading.form == "self" else intro[reading.form]
             parts = [t(key, lang), "", *self.lines(now, lang), ""]
             if reading.form in ("family", "carer"):
-                parts.append(t("crisis_family_now", lang))
+                parts.append(t(f"crisis_{reading.form}_now", lang))
             if reading.danger:
                 parts.append(t("danger_intro", lang))
             parts += [self._emergency(lang), t("crisis_outro", lang)]

@@ -31,6 +31,8 @@ from .understanding.normalize import normalize
 from .understanding.situation import Inference
 
 PAGE_SIZE = 5
+ANSWER_WORDS = frozenset({"yes", "no", "unknown", "skip"})
+AFTER_CRISIS = 3  # measures offered after a crisis reply: a few, gently
 LABEL_LIMIT = 28
 COMMANDS = ("start", "help", "menu", "kpi", "search", "lang", "privacy", "forget", "cancel")
 
@@ -401,7 +403,8 @@ class DialogueEngine:
         if answer.intent == "smalltalk":
             return Outcome([Reply(answer.text, self._resume_row(state, lang))], counts=counts)
         if answer.intent == "clarify":
-            self._apply_inference(state, answer.inferred)
+            if answer.inferred.known:  # otherwise who is writing is the one question to ask
+                self._apply_inference(state, answer.inferred)
             return Outcome([self._clarify(state, lang)], counts=counts)
         if answer.intent == "measures":
             self._apply_inference(state, answer.inferred)
@@ -427,7 +430,8 @@ class DialogueEngine:
             return self._results(state, lang, edit=False)
         question, _, _ = self._pending_question(state)
         if question is None or state.view != "ask" or not state.persona:
-            return None
+            # はい / いいえ with no question on screen: show where the person is, rather than search for "はい".
+            return self._render_current(state, lang, edit=False) if word in ANSWER_WORDS else None
         option = {"unknown": UNKNOWN, "skip": SKIP}.get(word)
         if option is None and word in {o.id for o in question.options}:
             option = word
@@ -458,11 +462,11 @@ class DialogueEngine:
             rows = tuple((Button(s.label.get(lang), f"s:{s.id}"),) for s in self.catalog.questionnaire.situations)
         else:
             rows = tuple((Button(p.label.get(lang), f"p:{p.id}"),) for p in self.catalog.questionnaire.personas)
-        return Reply(self.t("clarify", lang), (*rows, (Button(self.t("btn_restart", lang), "restart"),)))
+        return Reply(self.t("clarify", lang), (*rows, *self._resume_row(state, lang)))
 
     def _after_crisis(self, state: ConversationState, lang: str) -> Outcome:
         """The way on after a crisis reply: what else the message asked about, else the questionnaire."""
-        pending = [self.catalog.measures[mid] for mid in state.pending if mid in self.catalog.measures]
+        pending = [self.catalog.measures[mid] for mid in state.pending if mid in self.catalog.measures][:AFTER_CRISIS]
         state.pending = []
         if not pending:
             return self._render_current(state, lang, edit=False)

@@ -68,13 +68,8 @@ class CrisisDetector:
         self._gentle = _Compiled.of(detection.gentle)
         self._danger = _Compiled.of(detection.danger)
         self._distress = _Compiled.of(detection.distress)
-        line_names = ByLanguage(
-            ja=[re.escape(self.fold(_plain(line.name))) for line in crisis.lines],
-            en=[re.escape(line.name_en.lower()) for line in crisis.lines if line.name_en],
-        )
         self._line_request = _Compiled.of(detection.line_request)
         self._line_names = [(line.id, self._name_pattern(line)) for line in crisis.lines]
-        self._any_line_name = _Compiled.of(line_names)
         self._other = (re.compile(detection.someone_else.ja), re.compile(detection.someone_else.en))
         self._first = (re.compile(detection.first_person.ja), re.compile(detection.first_person.en))
         self._reported = (re.compile(detection.reported.ja), re.compile(detection.reported.en))

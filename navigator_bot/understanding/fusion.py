@@ -19,6 +19,7 @@ SEMANTIC_WEIGHT = 1.0
 LEXICAL_CONFIDENT = 1.2  # as lexical.MIN_SCORE: alone enough to answer
 SEMANTIC_CONFIDENT = 0.845  # best similarity alone enough to answer
 SEMANTIC_ON_TOPIC = 0.815  # below this with no lexical evidence: not about what the bot knows
+VAGUE_MARGIN = 0.016  # best similarity over the mean of the next five: below it, nothing stands out
 LEXICAL_ON_TOPIC = 0.9  # a few shared bigrams (about 0.8) are noise, not a topic
 OTHER_AUDIENCE_FACTOR = 0.35
 RESULT_FLOOR = 0.35  # fused score below which a measure is not listed
@@ -40,6 +41,7 @@ class Ranking:
     matches: tuple[MeasureMatch, ...]
     confident: bool
     on_topic: bool
+    worded: bool = False  # the catalog's own words were found, not only a likeness in meaning
 
 
 def _semantic_part(similarity: float) -> float:
@@ -57,6 +59,7 @@ def fuse(
     audiences: Collection[Audience] | None,
     limit: int,
     priors: Mapping[str, float] | None = None,
+    brief: bool = False,
 ) -> Ranking:
     """Rank measures by lexical and semantic evidence together; say whether the message is on topic."""
     allowed = set(audiences) if audiences is not None else None
@@ -64,7 +67,13 @@ def fuse(
     best_semantic = max(semantic.values(), default=0.0)
     # Closer to the off-topic examples (weather, food …) than to every measure, and no catalog word: off topic.
     elsewhere = off_topic > best_semantic and best_lexical < LEXICAL_CONFIDENT
-    confident = not elsewhere and (best_lexical >= LEXICAL_CONFIDENT or best_semantic >= SEMANTIC_CONFIDENT)
+    # A brief message with no catalog word, nothing told about the situation, and a meaning close to every measure
+    # alike (困っています, 質問です): ask, do not guess. (Longer messages with such a flat profile are mostly right.)
+    ranked = sorted(semantic.values(), reverse=True)
+    distinct = len(ranked) < 2 or ranked[0] - sum(ranked[1:6]) / len(ranked[1:6]) >= VAGUE_MARGIN
+    vague = brief and best_lexical < LEXICAL_ON_TOPIC and not distinct and not priors
+    confident = not elsewhere and not vague and (
+        best_lexical >= LEXICAL_CONFIDENT or best_semantic >= SEMANTIC_CONFIDENT)
     on_topic = confident or (not elsewhere and (best_lexical >= LEXICAL_ON_TOPIC or best_semantic >= SEMANTIC_ON_TOPIC))
     fused: list[MeasureMatch] = []
     for measure_id, measure in measures.items():
@@ -79,4 +88,4 @@ def fuse(
         ranked_words = sorted(own, key=lambda word: -own[word])
         fused.append(MeasureMatch(measure, round(score, 3), tuple(ranked_words[:3])))
     fused.sort(key=lambda match: (-match.score, position[match.measure.id]))
-    return Ranking(tuple(fused[:limit]) if confident else (), confident, on_topic)
+    return Ranking(tuple(fused[:limit]) if confident else (), confident, on_topic, best_lexical >= LEXICAL_CONFIDENT)

@@ -27,6 +27,7 @@ from .smalltalk import SmallTalk
 log = logging.getLogger(__name__)
 Intent = Literal["measures", "kpi", "crisis", "danger", "line", "distress", "smalltalk", "clarify", "help"]
 DEFAULT_AUDIENCES = frozenset({Audience.INDIVIDUAL, Audience.FAMILY})
+BRIEF_LENGTH = 8  # characters of normalized text: a message this short may say too little to guess from
 OFF_TOPIC = "@off-topic"  # the owner of the off-topic example passages in the semantic index
 
 
@@ -143,8 +144,9 @@ class Understanding:
             semantic = self.semantic.scores(message.vector)
         off_topic = semantic.pop(OFF_TOPIC, 0.0)
         priors = self.situations.priors(inferred) if inferred is not None else {}
+        brief = len(message.standard) <= BRIEF_LENGTH
         return fuse(self.catalog.measures, self._position, lexical, words, semantic, off_topic, audiences, limit,
-                    priors)
+                    priors, brief)
 
     def interpret(
         self, text: str | Message, lang: str = "ja", audiences: Collection[Audience] | None = None, limit: int = 5
@@ -159,12 +161,14 @@ class Understanding:
         allowed = audiences if audiences is not None else self.audiences_for(personas)
         safety = self.crisis.read(message)
         if safety.level in ("crisis", "gentle", "danger", "line"):
-            # The measures are found too, for the way on after the crisis reply (never shown before it).
+            # The measures are found too, for the way on after the crisis reply (never shown before it), when the
+            # message spoke of work or living as well (派遣切りされて…), not only of the crisis.
             ranking = self.rank(message, allowed, limit, inferred)
+            asked_more = ranking.worded or inferred.situation is not None or bool(inferred.answers)
             intent: Intent = "crisis" if safety.is_crisis else safety.level  # type: ignore[assignment]
             reply = self.crisis_replies.reply(safety, self._now(), lang)
             return Answer(raw, intent, reply, personas=personas, safety=safety, inferred=inferred,
-                          followup=ranking.matches)
+                          followup=ranking.matches if asked_more else ())
         kpi_query = self.kpi.detect(raw, self._today(), plain=message.normalized)
         if kpi_query is not None:
             return Answer(raw, "kpi", self.kpi.answer(kpi_query, lang), kpi_query=kpi_query, personas=personas)

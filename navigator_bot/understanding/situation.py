@@ -73,7 +73,10 @@ class SituationReader:
     def infer(self, message: Message) -> Inference:
         """Return the persona, situation and answers the message gives away."""
         text = message.canonical
-        situation = next((sid for sid, words in self._situations if any(word in text for word in words)), None)
+        # The most specific signal wins (部屋から出てこない over 何年も): the longest word found.
+        found = [(max(len(word) for word in words if word in text), sid)
+                 for sid, words in self._situations if any(word in text for word in words)]
+        situation = max(found, key=lambda item: item[0])[1] if found else None
         answers: dict[str, str] = {}
         for question_id, option_id, words in self._options:
             if question_id not in answers and any(word in text for word in words):

@@ -1,0 +1,119 @@
+"""Typed text carries the conversation on: what it tells, typed answers, small talk, the way on after a crisis."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from navigator_bot.catalog import Catalog
+from navigator_bot.dialogue import ButtonPressed, Start, TextTyped
+from navigator_bot.engine import DialogueEngine
+from navigator_bot.i18n import Translator
+from navigator_bot.understanding import Understanding
+from navigator_bot.understanding.semantic import Encoder
+from tests.test_engine import Conversation
+
+
+@pytest.fixture(scope="module")
+def engine(catalog: Catalog, encoder: Encoder, embedding_cache: Path) -> DialogueEngine:
+    translator = Translator()
+    understanding = Understanding(catalog, translator, today=lambda: dt.date(2026, 11, 26),
+                                  encoder=encoder, cache_dir=embedding_cache)
+    return DialogueEngine(catalog, understanding, translator)
+
+
+def test_typed_story_sets_persona_and_situation_then_questions_skip_them(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine)
+    conversation.send(Start())
+    reply = conversation.send(TextTyped("息子が何年も部屋から出てこないんです"))
+    assert conversation.state.persona == "family" and conversation.state.situation == "withdrawn"
+    assert "m:hikikomori-network" in conversation.actions()
+    assert "すみません" not in reply.text
+    reply = conversation.press("resume")
+    assert reply.text.startswith("（3/")  # persona and situation are not asked again
+    assert any(action.startswith("a:") for action in conversation.actions())
+
+
+def test_typed_words_answer_the_question_on_screen(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine)
+    conversation.begin("self", "unstable-work")
+    question = conversation.actions()[0].split(":")[1]
+    conversation.send(TextTyped("はい"))
+    assert conversation.state.answers[question] == "yes"
+    second = conversation.actions()[0].split(":")[1]
+    conversation.send(TextTyped("派遣で働いています"))
+    assert conversation.state.answers.get(second) is None  # not a typed answer: searched instead
+    conversation.press("resume")
+    conversation.send(TextTyped("わがんねぇ"))  # Tsugaru for わからない
+    assert conversation.state.answers[second] == "unknown"
+    conversation.send(TextTyped("戻る"))
+    assert second not in conversation.state.answers
+
+
+def test_a_typed_yes_to_a_question_without_yes_asks_again(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine)
+    conversation.begin("employer")
+    reply = conversation.send(TextTyped("はい"))
+    assert "読み取れませんでした" in reply.text
+    assert any(a.startswith("a:employer-goal:") for a in conversation.actions())
+    assert "employer-goal" not in conversation.state.answers
+
+
+@pytest.mark.parametrize(("text", "kind"), [("こんにちは", "greeting"), ("ありがとうございました！", "thanks"),
+                                            ("へばね", "bye"), ("thank you so much", "thanks")])
+def test_small_talk_gets_a_short_kind_reply(engine: DialogueEngine, text: str, kind: str) -> None:
+    conversation = Conversation(engine)
+    reply = conversation.send(TextTyped(text))
+    assert reply.text == engine.translator.t(f"smalltalk_{kind}", "ja")
+    assert "restart" in conversation.actions()
+    assert "頑張って" not in reply.text
+
+
+def test_an_unclear_message_gets_one_question_with_buttons(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine)
+    reply = conversation.send(TextTyped("困っています"))
+    assert reply.text == engine.translator.t("clarify", "ja")
+    assert any(action.startswith("p:") for action in conversation.actions())
+
+
+def test_after_a_crisis_reply_the_job_loss_help_follows(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine)
+    conversation.send(Start())
+    reply = conversation.send(TextTyped("派遣切りされてもう死にたい"))
+    assert "0120-279-338" in reply.text and not any(a.startswith("m:") for a in conversation.actions())
+    assert conversation.actions() == ["after", "restart"]
+    stored = conversation.state.model_dump()
+    assert "派遣" not in str(stored) and "死" not in str(stored)  # measure ids only, never the words
+    reply = conversation.press("after")
+    shown = [a for a in conversation.actions() if a.startswith("m:")]
+    assert 1 <= len(shown) <= 3
+    assert {"m:hellowork-desk", "m:employment-support-project"} & set(shown)
+    assert conversation.state.pending == []
+
+
+def test_after_a_crisis_reply_without_other_needs_the_questions_follow(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine)
+    conversation.send(Start())
+    conversation.send(TextTyped("もう消えてしまいたい"))
+    conversation.press("after")
+    assert any(action.startswith("p:") for action in conversation.actions())
+
+
+def test_english_is_understood_like_japanese(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine, lang="en")
+    reply = conversation.send(TextTyped("I'm a temp worker and want a regular job"))
+    shown = [a for a in conversation.actions() if a.startswith("m:")][:3]
+    assert {"m:employment-support-project", "m:hellowork-desk"} & set(shown)
+    assert "ハローワーク" in reply.text or "就職氷河期" in reply.text  # Japanese names beside the English
+    assert conversation.state.situation == "unstable-work"
+
+
+def test_typed_text_never_overwrites_a_choice(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine)
+    conversation.begin("self", "long-unemployed")
+    conversation.send(TextTyped("派遣で働いています"))
+    assert conversation.state.persona == "self" and conversation.state.situation == "long-unemployed"
+    conversation.send(ButtonPressed("restart"))
+    assert conversation.state.situation is None
