@@ -116,8 +116,24 @@ def machine_cpu_ticks() -> tuple[int, int, int]:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """Return this process's environment without NAVIGATOR_*/TELEGRAM_* settings, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NAVIGATOR_", "MINIMAL_", "TELEGRAM_"))}
+    keep = {"NAVIGATOR_EMBEDDING_CACHE_DIR"}  # the warm embedding cache primed by main()
+    env = {k: v for k, v in os.environ.items()
+           if k in keep or not k.startswith(("NAVIGATOR_", "MINIMAL_", "TELEGRAM_"))}
     return env | extra
+
+
+def prime_embedding_cache(folder: Path) -> None:
+    """Embed the catalog once into `folder` and point every navigator started here at it (a warm start)."""
+    from navigator_bot.catalog import load_catalog
+    from navigator_bot.i18n import Translator
+    from navigator_bot.understanding import Understanding
+    from navigator_bot.understanding.semantic import load_encoder
+
+    encoder, status = load_encoder()
+    print(f"embedding model: {status.detail}", flush=True)
+    if encoder is not None:
+        Understanding(load_catalog(), Translator(), encoder=encoder, cache_dir=folder)
+    os.environ["NAVIGATOR_EMBEDDING_CACHE_DIR"] = str(folder)
 
 
 def navigator_command() -> list[str]:
@@ -703,6 +719,7 @@ def main() -> int:
           f"Python {figures['machine']['python']}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp:
         workdir = Path(tmp)
+        prime_embedding_cache(workdir / "embedding-cache")
         memory: dict[str, Any] = {}
         figures["load"] = timed(f"throughput and latency: {args.users} users, {args.rounds} round(s) per bot",
                                 lambda: bench_load(args, workdir, memory))
