@@ -297,6 +297,7 @@ class LanguageTable(Strict):
     readings: list[DialectRule] = Field(default_factory=list)
     off_topic: list[NonEmpty] = Field(default_factory=list)
     smalltalk: dict[SmallTalkKind, Phrases] = Field(default_factory=dict)
+    smalltalk_filler: list[NonEmpty] = Field(default_factory=list)
     typed_words: dict[TypedWordKind, list[NonEmpty]] = Field(default_factory=dict)
 
 

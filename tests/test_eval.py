@@ -4,7 +4,9 @@ How each set was used (the honest figures are the fresh sets', scored once, neve
 - queries.yaml, dev.yaml: tuned on from the start; holdout.yaml: tuned on since the semantic search came in.
 - blind.yaml, crisis_blind.yaml: written by people who never saw the keywords; scored once as written (top-3 55 %,
   crisis recall 26.0 %), then tuned on.
-- fresh.yaml, crisis_fresh.yaml: written the same way, scored once at the end, never tuned on.
+- fresh.yaml, crisis_fresh.yaml: written the same way, scored once after that tuning (top-3 91.1 %, crisis
+  recall 85.3 %), then tuned on.
+- final.yaml, crisis_final.yaml: written the same way, scored once at the end, never tuned on: the honest figures.
 """
 
 from __future__ import annotations
@@ -36,14 +38,17 @@ LEVELS = {
     "dev": {"top1": 0.96, "top3": 1.0},
     "holdout": {"top1": 0.92, "top3": 0.96},
     "blind": {"top1": 0.85, "top3": 0.97},
-    "fresh": {"top1": 0.0, "top3": 0.0},
+    "fresh": {"top1": 0.84, "top3": 0.96},
 }
 # With the model unavailable the bot runs on words alone; this is what that fallback reaches.
-LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.67}
-GROUP_LEVELS = {"blind": {"english": 0.96, "dialect": 1.0, "easy": 1.0, "hiragana": 0.88, "romaji": 1.0}}
+LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.67, "fresh": 0.78}
+GROUP_LEVELS = {
+    "blind": {"english": 0.96, "dialect": 1.0, "easy": 1.0, "hiragana": 0.88, "romaji": 1.0},
+    "fresh": {"english": 0.92, "dialect": 0.9, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
+}
 CRISIS_LEVELS = {
     CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.007},
-    CRISIS_FRESH: {"recall": 0.0, "lookalikes": 1.0},
+    CRISIS_FRESH: {"recall": 1.0, "lookalikes": 0.0},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH}
 

@@ -30,7 +30,7 @@ _SYLLABLES.update(_SPECIAL)
 _LONGEST = max(map(len, _SYLLABLES))
 # Words that are English, never romaji, even though they spell like it (I, a, to, no …).
 _ENGLISH = frozenset({
-    "i", "a", "an", "the", "to", "my", "me", "is", "am", "are", "be", "do", "no", "on", "in", "of", "for", "and",
+    "i", "a", "an", "the", "my", "me", "is", "am", "are", "be", "do", "on", "in", "of", "for", "and",
     "or", "it", "he", "she", "we", "you", "they", "how", "what", "where", "job", "work", "want", "need", "help",
     "hi", "hello", "thanks", "son", "daughter",
 })

@@ -25,13 +25,19 @@ class SmallTalk:
         self._phrases = phrases
         self._pattern = re.compile("|".join(re.escape(phrase) for phrase, _ in phrases)) if phrases else None
         self._kind = dict(phrases)
+        filler = sorted({normalize(word) for word in language.smalltalk_filler if normalize(word)}, key=len,
+                        reverse=True)
+        self._filler = re.compile("|".join(map(re.escape, filler))) if filler else None
 
     def kind(self, message: Message) -> str | None:
         """Return greeting / thanks / bye when the message is nothing but such phrases, else None."""
         if self._pattern is None or not message.normalized or len(message.normalized) > 40:
             return None
         found = self._pattern.findall(message.normalized)
-        rest = _FILLER.sub("", self._pattern.sub("", message.normalized))
+        rest = self._pattern.sub("", message.normalized)
+        if self._filler is not None:
+            rest = self._filler.sub("", rest)
+        rest = _FILLER.sub("", rest)
         if not found or rest:
             return None
         # Thanks or goodbye at the end of a message says more than a greeting at its start.
