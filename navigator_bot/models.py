@@ -248,6 +248,15 @@ class CrisisKind(ByLanguage):
     direct: bool = Field(default=False, description="States the wish outright; must never be missed.")
 
 
+class CrisisBySimilarity(Strict):
+    """The second signal: closeness in meaning to crisis examples, against safe look-alike examples."""
+
+    similar: float = Field(ge=0.0, le=1.0)
+    margin: float = Field(ge=0.0, le=1.0)
+    examples: list[NonEmpty] = Field(min_length=1)
+    safe_examples: list[NonEmpty] = Field(min_length=1)
+
+
 class CrisisDetection(Strict):
     """How the crisis floor reads a message; see the comments in crisis.yaml."""
 
@@ -261,6 +270,7 @@ class CrisisDetection(Strict):
     danger: ByLanguage = Field(default_factory=ByLanguage)
     distress: ByLanguage = Field(default_factory=ByLanguage)
     line_request: ByLanguage = Field(default_factory=ByLanguage)
+    semantic: CrisisBySimilarity | None = None
 
 
 class Crisis(Strict):
@@ -298,6 +308,7 @@ class LanguageTable(Strict):
     off_topic: list[NonEmpty] = Field(default_factory=list)
     smalltalk: dict[SmallTalkKind, Phrases] = Field(default_factory=dict)
     smalltalk_filler: list[NonEmpty] = Field(default_factory=list)
+    requests: Phrases = Field(default_factory=Phrases)
     typed_words: dict[TypedWordKind, list[NonEmpty]] = Field(default_factory=dict)
 
 

@@ -128,6 +128,10 @@ class CrisisDetector:
             return CrisisReading("distress", "self", (), False, False, True)
         return CrisisReading()
 
+    def mentions_someone_else(self, message: Message) -> bool:
+        """True when the message speaks of a family member or friend (息子が, my son)."""
+        return any(self._mentions_other(self._forms(sentence)) for sentence in message.sentences)
+
     def _mentions_other(self, forms_: tuple[str, str]) -> bool:
         return bool(self._other[0].search(forms_[0]) or self._other[1].search(forms_[1]))
 

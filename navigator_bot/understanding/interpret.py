@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 Intent = Literal["measures", "kpi", "crisis", "danger", "line", "distress", "smalltalk", "clarify", "help"]
 DEFAULT_AUDIENCES = frozenset({Audience.INDIVIDUAL, Audience.FAMILY})
 BRIEF_LENGTH = 8  # characters of normalized text: a message this short may say too little to guess from
-OFF_TOPIC = "@off-topic"  # the owner of the off-topic example passages in the semantic index
+OFF_TOPIC = "@off-topic"  # owners of example passages in the semantic index that are not measures
+CRISIS_LIKE = "@crisis"
+SAFE_LIKE = "@safe"
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,10 @@ class Understanding:
             texts += measure.examples
             passages[measure.id] = texts
         passages[OFF_TOPIC] = list(self.catalog.language.off_topic)
+        similarity = self.catalog.crisis.detection.semantic
+        if similarity is not None:
+            passages[CRISIS_LIKE] = list(similarity.examples)
+            passages[SAFE_LIKE] = list(similarity.safe_examples)
         return passages
 
     def read(self, text: str) -> Message:
@@ -143,6 +149,8 @@ class Understanding:
                 message.vector = self.semantic.embed(message.semantic_text)
             semantic = self.semantic.scores(message.vector)
         off_topic = semantic.pop(OFF_TOPIC, 0.0)
+        for owner in (CRISIS_LIKE, SAFE_LIKE):
+            semantic.pop(owner, None)
         priors = self.situations.priors(inferred) if inferred is not None else {}
         brief = len(message.standard) <= BRIEF_LENGTH
         return fuse(self.catalog.measures, self._position, lexical, words, semantic, off_topic, audiences, limit,
@@ -160,6 +168,8 @@ class Understanding:
         personas = inferred.personas
         allowed = audiences if audiences is not None else self.audiences_for(personas)
         safety = self.crisis.read(message)
+        if not safety.is_crisis and safety.level != "danger":
+            safety = self._crisis_by_meaning(message, safety)
         if safety.level in ("crisis", "gentle", "danger", "line"):
             # The measures are found too, for the way on after the crisis reply (never shown before it), when the
             # message spoke of work or living as well (派遣切りされて…), not only of the crisis.
@@ -187,6 +197,20 @@ class Understanding:
         if ranking.on_topic or inferred.known:
             return Answer(raw, "clarify", self.translator.t("clarify", lang), personas=personas, inferred=inferred)
         return Answer(raw, "help", self.help_text(lang, short=bool(normalize(raw))), personas=personas)
+
+    def _crisis_by_meaning(self, message: Message, reading: CrisisReading) -> CrisisReading:
+        """The second signal: no expression fired, but the message reads like the crisis examples."""
+        similarity = self.catalog.crisis.detection.semantic
+        if self.semantic is None or similarity is None or message.empty:
+            return reading
+        if message.vector is None:
+            message.vector = self.semantic.embed(message.semantic_text)
+        scores = self.semantic.scores(message.vector)
+        crisis_like, safe_like = scores.get(CRISIS_LIKE, 0.0), scores.get(SAFE_LIKE, 0.0)
+        if crisis_like >= similarity.similar and crisis_like - safe_like >= similarity.margin:
+            form = "carer" if self.crisis.mentions_someone_else(message) else "self"
+            return CrisisReading("gentle", form, ("similar",), False, reading.danger, reading.distress)
+        return reading
 
     def help_text(self, lang: str, short: bool = False) -> str:
         """Return what the bot can do (the short form after a message it could not place)."""

@@ -28,12 +28,22 @@ class SmallTalk:
         filler = sorted({normalize(word) for word in language.smalltalk_filler if normalize(word)}, key=len,
                         reverse=True)
         self._filler = re.compile("|".join(map(re.escape, filler))) if filler else None
+        # Request markers are regular expressions over the raw lower-case text (? and か$ must survive).
+        self._requests = [re.compile(word) for word in language.requests.ja] + [
+            re.compile(r"\b" + re.escape(word) + r"\b" if word.isalpha() else re.escape(word))
+            for word in language.requests.en
+        ]
 
     def kind(self, message: Message) -> str | None:
-        """Return greeting / thanks / bye when the message is nothing but such phrases, else None."""
-        if self._pattern is None or not message.normalized or len(message.normalized) > 40:
+        """Return greeting / thanks / bye when the message is such phrases, or thanks and asks for nothing."""
+        if self._pattern is None or not message.normalized:
             return None
         found = self._pattern.findall(message.normalized)
+        closing = [self._kind[phrase] for phrase in found if self._kind[phrase] in ("thanks", "bye")]
+        if closing and not self._asks(message):
+            return closing[-1]
+        if len(message.normalized) > 40:
+            return None
         rest = self._pattern.sub("", message.normalized)
         if self._filler is not None:
             rest = self._filler.sub("", rest)
@@ -42,3 +52,9 @@ class SmallTalk:
             return None
         # Thanks or goodbye at the end of a message says more than a greeting at its start.
         return self._kind[found[-1]]
+
+    def _asks(self, message: Message) -> bool:
+        """True when the message asks for something (a question or a request), so it is more than thanks."""
+        text = message.raw.strip().lower()
+        sentences = [part.strip() for part in re.split(r"[。．.!！\n]+", text) if part.strip()] or [text]
+        return any(pattern.search(sentence) for pattern in self._requests for sentence in sentences)
