@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup chat test lint validate run bench clean
+.PHONY: help setup chat test lint validate run bench seed clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,6 +31,9 @@ test: lint validate  ## lint, validate the catalog, run the tests
 
 run: $(STAMP)  ## run the Telegram bot (needs NAVIGATOR_TELEGRAM_TOKEN)
 	$(BIN)/navigator-bot run
+
+seed: $(STAMP)  ## rewrite the packaged embedding seed after editing the shipped catalog
+	$(BIN)/navigator-bot seed-embeddings
 
 bench: $(STAMP)  ## print speed and memory figures
 	$(BIN)/python bench/run_all.py

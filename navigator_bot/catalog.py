@@ -18,6 +18,7 @@ from .models import (
     CatalogDocument,
     Category,
     Crisis,
+    CrisisExamples,
     Facility,
     Kpi,
     LanguageTable,
@@ -99,6 +100,7 @@ class Catalog:
     questionnaire: Questionnaire
     directory: Path
     language: LanguageTable = field(default_factory=LanguageTable)
+    crisis_examples: CrisisExamples | None = None
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict, repr=False)
 
     @property
@@ -233,7 +235,7 @@ class _Builder:
             self.issues.extend(_validation_issues(name, located, error, ()))
             self.broken.add((key, key))
             return
-        if key not in ("crisis", "questionnaire", "language"):
+        if key not in ("crisis", "questionnaire", "language", "crisis_examples"):
             return
         origin = Origin(name, located, (key,))
         if key in self.singletons:
@@ -360,6 +362,7 @@ class _Builder:
             synonyms=self.items["synonyms"],
             questionnaire=self.singletons["questionnaire"][0],
             language=self.singletons["language"][0] if "language" in self.singletons else LanguageTable(),
+            crisis_examples=self.singletons["crisis_examples"][0] if "crisis_examples" in self.singletons else None,
             directory=self.directory,
             origins=self.origins,
         )

@@ -49,6 +49,24 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed_embeddings(args: argparse.Namespace) -> int:
+    from .i18n import Translator
+    from .understanding import Understanding
+    from .understanding.semantic import SEED_FILE, load_encoder
+
+    encoder, status = load_encoder()
+    if encoder is None:
+        print(f"the embedding model is not available: {status.detail}", file=sys.stderr)
+        return 2
+    understanding = Understanding(load_catalog(args.directory), Translator(), encoder=encoder, cache_dir=None)
+    assert understanding.semantic is not None
+    texts = [text for passages in understanding.passages().values() for text in passages]
+    output = args.output or SEED_FILE
+    understanding.semantic.write_seed(output, texts)
+    print(f"wrote {len(texts)} passage vectors to {output}")
+    return 0
+
+
 def _chat(args: argparse.Namespace) -> int:
     from .adapters.console import run_console
     from .app import Navigator
@@ -112,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--lang", choices=("ja", "en"), default="ja")
     ask.add_argument("text", nargs="+", help="the message, or - to read messages from standard input")
     ask.set_defaults(handler=_ask)
+
+    seed = commands.add_parser("seed-embeddings",
+                               help="write the packaged embedding seed for a catalog (after editing the shipped one)")
+    seed.add_argument("directory", nargs="?", type=Path, default=None, help="catalog folder (default: shipped)")
+    seed.add_argument("-o", "--output", type=Path, default=None, help="file to write (default: the packaged seed)")
+    seed.set_defaults(handler=_seed_embeddings)
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal (no Telegram token needed)")
     chat.add_argument("--staff", action="store_true", help="act as support staff (KPI charts)")

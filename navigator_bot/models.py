@@ -248,13 +248,14 @@ class CrisisKind(ByLanguage):
     direct: bool = Field(default=False, description="States the wish outright; must never be missed.")
 
 
-class CrisisBySimilarity(Strict):
-    """The second signal: closeness in meaning to crisis examples, against safe look-alike examples."""
+class CrisisExamples(Strict):
+    """The crisis floor's second signal: messages people wrote, in crisis and not, compared by meaning."""
 
-    similar: float = Field(ge=0.0, le=1.0)
-    margin: float = Field(ge=0.0, le=1.0)
-    examples: list[NonEmpty] = Field(min_length=1)
-    safe_examples: list[NonEmpty] = Field(min_length=1)
+    similar: float = Field(ge=0.0, le=1.0, description="Mean similarity to the nearest crisis examples needed.")
+    margin: float = Field(ge=0.0, le=1.0, description="How much closer to crisis than to safe examples.")
+    neighbours: int = Field(default=3, ge=1, le=20)
+    crisis: list[NonEmpty] = Field(min_length=1)
+    safe: list[NonEmpty] = Field(min_length=1)
 
 
 class CrisisDetection(Strict):
@@ -270,7 +271,6 @@ class CrisisDetection(Strict):
     danger: ByLanguage = Field(default_factory=ByLanguage)
     distress: ByLanguage = Field(default_factory=ByLanguage)
     line_request: ByLanguage = Field(default_factory=ByLanguage)
-    semantic: CrisisBySimilarity | None = None
 
 
 class Crisis(Strict):
@@ -386,5 +386,6 @@ class CatalogDocument(Strict):
     synonyms: list[SynonymGroup] = Field(default_factory=list)
     questionnaire: Questionnaire | None = None
     language: LanguageTable | None = None
+    crisis_examples: CrisisExamples | None = None
     source: str | None = Field(default=None, description="What the file was written from.")
     as_of: dt.date | None = Field(default=None, description="When the file's facts were last checked.")

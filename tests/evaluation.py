@@ -32,6 +32,9 @@ CRISIS_BLIND = EVAL_DIR / "crisis_blind.yaml"
 CRISIS_FRESH = EVAL_DIR / "crisis_fresh.yaml"
 FINAL = EVAL_DIR / "final.yaml"
 CRISIS_FINAL = EVAL_DIR / "crisis_final.yaml"
+CHECK = EVAL_DIR / "check.yaml"
+CRISIS_CHECK = EVAL_DIR / "crisis_check.yaml"
+CRISIS_HOLDOUT = EVAL_DIR / "crisis_holdout.yaml"
 EVAL_TODAY = dt.date(2026, 11, 26)
 EVAL_NOW = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)  # 23:00 in Aomori: some lines closed
 CRISIS_KINDS = frozenset({"wish", "selfharm", "method", "farewell", "worthless", "hopeless", "other", "carer",

