@@ -168,8 +168,11 @@ class Understanding:
         personas = inferred.personas
         allowed = audiences if audiences is not None else self.audiences_for(personas)
         safety = self.crisis.read(message)
-        if not safety.is_crisis and safety.level != "danger":
-            safety = self._crisis_by_meaning(message, safety)
+        kpi_query = None
+        if safety.level not in ("crisis", "gentle", "danger", "line"):
+            kpi_query = self.kpi.detect(raw, self._today(), plain=message.normalized)
+            if kpi_query is None:  # a KPI question is not read again by meaning (it costs an embedding)
+                safety = self._crisis_by_meaning(message, safety)
         if safety.level in ("crisis", "gentle", "danger", "line"):
             # The measures are found too, for the way on after the crisis reply (never shown before it), when the
             # message spoke of work or living as well (派遣切りされて…), not only of the crisis.
@@ -179,7 +182,6 @@ class Understanding:
             reply = self.crisis_replies.reply(safety, self._now(), lang)
             return Answer(raw, intent, reply, personas=personas, safety=safety, inferred=inferred,
                           followup=ranking.matches if asked_more else ())
-        kpi_query = self.kpi.detect(raw, self._today(), plain=message.normalized)
         if kpi_query is not None:
             return Answer(raw, "kpi", self.kpi.answer(kpi_query, lang), kpi_query=kpi_query, personas=personas)
         kind = self.smalltalk.kind(message)
