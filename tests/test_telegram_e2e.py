@@ -376,6 +376,18 @@ async def test_crisis_text_gets_crisis_lines_and_no_measures(bot: Harness) -> No
     assert not [label for label in reply.button_texts if label[:1].isdigit()], "no measure buttons"
 
 
+async def test_crisis_about_a_son_then_the_way_on(bot: Harness) -> None:
+    """A parent writes about a son at risk and his lost job: the family form first, then the job help on a button."""
+    user = bot.user(3003)
+    step = await user.say("息子が派遣切りにあってから「死にたい」と言うようになりました")
+    assert "0120-279-338" in step.text and "119" in step.text and "ひとりにしないで" in step.text
+    assert _results_marker(bot) not in step.text
+    step = await user.press("仕事や暮らしのことも相談したい")
+    [reply] = step.sent
+    assert [label for label in reply.button_texts if label[:1].isdigit()], "measure buttons follow"
+    assert "0120-279-338" not in step.text
+
+
 async def test_typed_text_and_names_never_reach_the_logs(bot: Harness, caplog: pytest.LogCaptureFixture) -> None:
     """Log lines name the update, the event and a hashed user, even at DEBUG; never text, names or user ids."""
     caplog.set_level(logging.DEBUG)

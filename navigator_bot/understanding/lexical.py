@@ -104,7 +104,8 @@ class MeasureSearch:
             for measure_id, entry in self._postings[term].items():
                 gained = entry.weight * factor
                 scores[measure_id] += gained
-                if entry.display != self._catalog.measures[measure_id].title:  # the title explains nothing
+                # The reason names only words the person wrote (not a synonym they did not use, not the title).
+                if entry.display != self._catalog.measures[measure_id].title and self._written(entry.display, message):
                     words[measure_id][entry.display] = max(words[measure_id].get(entry.display, 0.0), gained)
 
         exact = {term for term in self._postings if term in query}
@@ -129,6 +130,11 @@ class MeasureSearch:
             if shared:
                 scores[measure.id] += min(BIGRAM_CAP, BIGRAM_WEIGHT * sum(self._bigram_idf[b] for b in shared))
         return scores, words
+
+    @staticmethod
+    def _written(display: str, message: Message) -> bool:
+        form = normalize(display)
+        return bool(form) and (form in message.normalized or form in message.standard)
 
     def search(
         self, message: Message, audiences: Collection[Audience] | None = None, limit: int = 5
