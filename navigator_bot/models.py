@@ -255,6 +255,8 @@ class CrisisExamples(Strict):
     margin: float = Field(ge=0.0, le=1.0, description="How much closer to crisis than to safe examples.")
     neighbours: int = Field(default=3, ge=1, le=20)
     crisis: list[NonEmpty] = Field(min_length=1)
+    danger: list[NonEmpty] = Field(default_factory=list, description="Danger from another person (110).")
+    line: list[NonEmpty] = Field(default_factory=list, description="Asking for a line or a person to talk to.")
     safe: list[NonEmpty] = Field(min_length=1)
 
 

@@ -9,7 +9,8 @@ How each set was used (the honest figures are the fresh sets', scored once, neve
 - final.yaml, crisis_final.yaml: the same again, scored once (top-3 93.4 %, crisis recall 76.1 %), then tuned on.
 - check.yaml, crisis_check.yaml: the same again, scored once (top-3 91.3 %, crisis recall 67.9 %), then tuned on.
 - crisis_holdout.yaml (recall 84.3 %) and crisis_last.yaml (88.2 %): the same again, each scored once, then tuned on.
-- round7.yaml, crisis_round7.yaml: written the same way after all that, scored once, never tuned on: the honest
+- round7.yaml (top-3 94.4 %) and crisis_round7.yaml (recall 83.5 %): the same again, scored once, then tuned on.
+- round8.yaml, crisis_round8.yaml: written the same way after all that, scored once, never tuned on: the honest
   figures.
 """
 
@@ -53,7 +54,7 @@ LEVELS = {
     "fresh": {"top1": 0.84, "top3": 0.96},
     "final": {"top1": 0.85, "top3": 0.99},
     "check": {"top1": 0.88, "top3": 0.97},
-    "round7": {"top1": 0.80, "top3": 0.94, "help": 0.69},  # never tuned on: the honest figure
+    "round7": {"top1": 0.82, "top3": 0.96, "help": 0.92},
 }
 # With the model unavailable the bot runs on words alone; this is what that fallback reaches.
 LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.67, "fresh": 0.78, "final": 0.76,
@@ -63,17 +64,16 @@ GROUP_LEVELS = {
     "fresh": {"english": 0.92, "dialect": 0.9, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "final": {"english": 0.94, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "check": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
-    "round7": {"english": 0.87, "dialect": 0.93, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
+    "round7": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
 }
 CRISIS_LEVELS = {
-    CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.013},
+    CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.013},  # 2 of 159: a gentle reply to a joke and to a list
     CRISIS_FRESH: {"recall": 1.0, "lookalikes": 0.0},
     CRISIS_FINAL: {"recall": 1.0, "lookalikes": 0.0},
     CRISIS_CHECK: {"recall": 1.0, "lookalikes": 0.0},
     CRISIS_HOLDOUT: {"recall": 1.0, "lookalikes": 0.0},
     CRISIS_LAST: {"recall": 1.0, "lookalikes": 0.0},
-    # Never tuned on: the honest figure, with what it still misses.
-    CRISIS_ROUND7: {"recall": 0.83, "lookalikes": 0.033, "direct": 0.97, "danger": 0.5, "line": 0.41},
+    CRISIS_ROUND7: {"recall": 1.0, "lookalikes": 0.008},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
         "check": CHECK, "round7": ROUND7}
@@ -143,7 +143,8 @@ def test_crisis_floor(understanding: Understanding, path: Path) -> None:
         assert report.right[kind] >= levels.get(kind, 1.0) * report.total[kind], summary
 
 
-@pytest.mark.parametrize("path", [CRISIS_BLIND, CRISIS_FRESH, CRISIS_FINAL, CRISIS_CHECK, CRISIS_HOLDOUT, CRISIS_LAST],
+@pytest.mark.parametrize("path", [CRISIS_BLIND, CRISIS_FRESH, CRISIS_FINAL, CRISIS_CHECK, CRISIS_HOLDOUT, CRISIS_LAST,
+                                  CRISIS_ROUND7],
                          ids=lambda path: path.stem)
 def test_crisis_expressions_alone_catch_the_tuned_sets(lexical_only: Understanding, path: Path) -> None:
     report = evaluate_crisis(lexical_only, path)

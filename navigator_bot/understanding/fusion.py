@@ -20,7 +20,8 @@ LEXICAL_CONFIDENT = 1.2  # as lexical.MIN_SCORE: alone enough to answer
 SEMANTIC_CONFIDENT = 0.845  # best similarity alone enough to answer
 SEMANTIC_ON_TOPIC = 0.815  # below this with no lexical evidence: not about what the bot knows
 VAGUE_MARGIN = 0.016  # best similarity over the mean of the next five: below it, nothing stands out
-LEXICAL_ON_TOPIC = 0.9  # a few shared bigrams (about 0.8) are noise, not a topic
+LEXICAL_ON_TOPIC = 0.9
+OFF_TOPIC_MARGIN = 0.03  # a few shared bigrams (about 0.8) are noise, not a topic
 OTHER_AUDIENCE_FACTOR = 0.35
 RESULT_FLOOR = 0.35  # fused score below which a measure is not listed
 
@@ -66,7 +67,9 @@ def fuse(
     best_lexical = max(lexical.values(), default=0.0)
     best_semantic = max(semantic.values(), default=0.0)
     # Closer to the off-topic examples (weather, food …) than to every measure, and no catalog word: off topic.
-    elsewhere = off_topic > best_semantic and best_lexical < LEXICAL_CONFIDENT
+    # A catalog word can be a false friend (免許 in 運転免許の更新): far closer to the off-topic examples wins.
+    elsewhere = off_topic > best_semantic and (
+        best_lexical < LEXICAL_CONFIDENT or off_topic - best_semantic >= OFF_TOPIC_MARGIN)
     # A brief message with no catalog word, nothing told about the situation, and a meaning close to every measure
     # alike (困っています, 質問です): ask, do not guess. (Longer messages with such a flat profile are mostly right.)
     ranked = sorted(semantic.values(), reverse=True)

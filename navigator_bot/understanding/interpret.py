@@ -30,6 +30,8 @@ DEFAULT_AUDIENCES = frozenset({Audience.INDIVIDUAL, Audience.FAMILY})
 BRIEF_LENGTH = 8  # characters of normalized text: a message this short may say too little to guess from
 OFF_TOPIC = "@off-topic"  # owners of example passages in the semantic index that are not measures
 CRISIS_LIKE = "@crisis"
+DANGER_LIKE = "@danger"
+LINE_LIKE = "@line"
 SAFE_LIKE = "@safe"
 
 
@@ -117,6 +119,8 @@ class Understanding:
         examples = self.catalog.crisis_examples
         if examples is not None:
             passages[CRISIS_LIKE] = list(examples.crisis)
+            passages[DANGER_LIKE] = list(examples.danger)
+            passages[LINE_LIKE] = list(examples.line)
             passages[SAFE_LIKE] = list(examples.safe)
         return passages
 
@@ -149,7 +153,7 @@ class Understanding:
                 message.vector = self.semantic.embed(message.semantic_text)
             semantic = self.semantic.scores(message.vector)
         off_topic = semantic.pop(OFF_TOPIC, 0.0)
-        for owner in (CRISIS_LIKE, SAFE_LIKE):
+        for owner in (CRISIS_LIKE, DANGER_LIKE, LINE_LIKE, SAFE_LIKE):
             semantic.pop(owner, None)
         priors = self.situations.priors(inferred) if inferred is not None else {}
         brief = len(message.standard) <= BRIEF_LENGTH
@@ -201,18 +205,25 @@ class Understanding:
         return Answer(raw, "help", self.help_text(lang, short=bool(normalize(raw))), personas=personas)
 
     def _crisis_by_meaning(self, message: Message, reading: CrisisReading) -> CrisisReading:
-        """The second signal: no expression fired, but the message reads like the crisis examples."""
+        """The second signal: no expression fired, but the message reads like the crisis, danger or line examples."""
         examples = self.catalog.crisis_examples
         if self.semantic is None or examples is None or message.empty:
             return reading
         if message.vector is None:
             message.vector = self.semantic.embed(message.semantic_text)
-        crisis_like = self.semantic.nearest_mean(message.vector, CRISIS_LIKE, examples.neighbours)
-        safe_like = self.semantic.nearest_mean(message.vector, SAFE_LIKE, examples.neighbours)
-        if crisis_like >= examples.similar and crisis_like - safe_like >= examples.margin:
+        count = examples.neighbours
+        safe_like = self.semantic.nearest_mean(message.vector, SAFE_LIKE, count)
+        closeness = {owner: self.semantic.nearest_mean(message.vector, owner, count)
+                     for owner in (CRISIS_LIKE, DANGER_LIKE, LINE_LIKE)}
+        owner, best = max(closeness.items(), key=lambda item: item[1])
+        if best < examples.similar or best - safe_like < examples.margin:
+            return reading
+        if owner == CRISIS_LIKE:
             form = "carer" if self.crisis.mentions_someone_else(message) else "self"
             return CrisisReading("gentle", form, ("similar",), False, reading.danger, reading.distress)
-        return reading
+        if owner == DANGER_LIKE:
+            return CrisisReading("danger", "self", ("similar",), False, True, reading.distress)
+        return CrisisReading("line", "self", ("similar",), False, False, reading.distress)
 
     def help_text(self, lang: str, short: bool = False) -> str:
         """Return what the bot can do (the short form after a message it could not place)."""
