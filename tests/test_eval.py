@@ -33,12 +33,14 @@ from tests.evaluation import (
     CRISIS_HOLDOUT,
     CRISIS_LAST,
     CRISIS_ROUND7,
+    CRISIS_ROUND8,
     DEV,
     FINAL,
     FRESH,
     HOLDOUT,
     QUERIES,
     ROUND7,
+    ROUND8,
     build_understanding,
     evaluate,
     evaluate_crisis,
@@ -55,16 +57,18 @@ LEVELS = {
     "final": {"top1": 0.85, "top3": 0.99},
     "check": {"top1": 0.88, "top3": 0.97},
     "round7": {"top1": 0.82, "top3": 0.96, "help": 0.92},
+    "round8": {"top1": 0.79, "top3": 0.95, "help": 0.89},  # never tuned on: the honest figure
 }
 # With the model unavailable the bot runs on words alone; this is what that fallback reaches.
 LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.67, "fresh": 0.78, "final": 0.76,
-                       "check": 0.74, "round7": 0.72}
+                       "check": 0.74, "round7": 0.72, "round8": 0.65}
 GROUP_LEVELS = {
     "blind": {"english": 0.96, "dialect": 1.0, "easy": 1.0, "hiragana": 0.88, "romaji": 1.0},
     "fresh": {"english": 0.92, "dialect": 0.9, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "final": {"english": 0.94, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "check": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "round7": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
+    "round8": {"english": 0.86, "dialect": 0.88, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
 }
 CRISIS_LEVELS = {
     CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.013},  # 2 of 159: a gentle reply to a joke and to a list
@@ -74,9 +78,11 @@ CRISIS_LEVELS = {
     CRISIS_HOLDOUT: {"recall": 1.0, "lookalikes": 0.0},
     CRISIS_LAST: {"recall": 1.0, "lookalikes": 0.0},
     CRISIS_ROUND7: {"recall": 1.0, "lookalikes": 0.008},
+    # Never tuned on: the honest figure, with what it still misses.
+    CRISIS_ROUND8: {"recall": 0.91, "lookalikes": 0.017, "direct": 0.95, "danger": 0.76, "line": 0.83},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
-        "check": CHECK, "round7": ROUND7}
+        "check": CHECK, "round7": ROUND7, "round8": ROUND8}
 
 
 @pytest.fixture(scope="module")
