@@ -40,6 +40,8 @@ ROUND7 = EVAL_DIR / "round7.yaml"
 CRISIS_ROUND7 = EVAL_DIR / "crisis_round7.yaml"
 ROUND8 = EVAL_DIR / "round8.yaml"
 CRISIS_ROUND8 = EVAL_DIR / "crisis_round8.yaml"
+ROUND9 = EVAL_DIR / "round9.yaml"
+CRISIS_ROUND9 = EVAL_DIR / "crisis_round9.yaml"
 EVAL_TODAY = dt.date(2026, 11, 26)
 EVAL_NOW = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)  # 23:00 in Aomori: some lines closed
 CRISIS_KINDS = frozenset({"wish", "selfharm", "method", "farewell", "worthless", "hopeless", "other", "carer",
