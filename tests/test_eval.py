@@ -35,6 +35,7 @@ from tests.evaluation import (
     CRISIS_LAST,
     CRISIS_ROUND7,
     CRISIS_ROUND8,
+    CRISIS_ROUND9,
     DEV,
     FINAL,
     FRESH,
@@ -42,6 +43,7 @@ from tests.evaluation import (
     QUERIES,
     ROUND7,
     ROUND8,
+    ROUND9,
     build_understanding,
     evaluate,
     evaluate_crisis,
@@ -59,10 +61,11 @@ LEVELS = {
     "check": {"top1": 0.88, "top3": 0.97},
     "round7": {"top1": 0.82, "top3": 0.96, "help": 0.92},
     "round8": {"top1": 0.83, "top3": 0.98},
+    "round9": {"top1": 0.83, "top3": 0.91, "smalltalk": 0.92},  # never tuned on: the honest figure
 }
 # With the model unavailable the bot runs on words alone; this is what that fallback reaches.
 LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.67, "fresh": 0.78, "final": 0.76,
-                       "check": 0.74, "round7": 0.72, "round8": 0.65}
+                       "check": 0.74, "round7": 0.72, "round8": 0.65, "round9": 0.71}
 GROUP_LEVELS = {
     "blind": {"english": 0.96, "dialect": 1.0, "easy": 1.0, "hiragana": 0.88, "romaji": 1.0},
     "fresh": {"english": 0.92, "dialect": 0.9, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
@@ -70,6 +73,7 @@ GROUP_LEVELS = {
     "check": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "round7": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "round8": {"english": 1.0, "dialect": 0.88, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
+    "round9": {"english": 0.92, "dialect": 0.9, "easy": 1.0, "hiragana": 1.0, "romaji": 0.9},
 }
 CRISIS_LEVELS = {
     CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.013},  # 2 of 159: a gentle reply to a joke and to a list
@@ -80,9 +84,12 @@ CRISIS_LEVELS = {
     CRISIS_LAST: {"recall": 1.0, "lookalikes": 0.0},
     CRISIS_ROUND7: {"recall": 1.0, "lookalikes": 0.008},
     CRISIS_ROUND8: {"recall": 1.0, "lookalikes": 0.0},
+    # Never tuned on: the honest figure, with what it still misses (listed in the README).
+    CRISIS_ROUND9: {"recall": 0.79, "lookalikes": 0.024, "danger": 0.77, "line": 0.7},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
-        "check": CHECK, "round7": ROUND7, "round8": ROUND8}
+        "check": CHECK, "round7": ROUND7, "round8": ROUND8,
+        "round9": ROUND9}
 
 
 @pytest.fixture(scope="module")
