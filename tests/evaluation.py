@@ -42,6 +42,8 @@ ROUND8 = EVAL_DIR / "round8.yaml"
 CRISIS_ROUND8 = EVAL_DIR / "crisis_round8.yaml"
 ROUND9 = EVAL_DIR / "round9.yaml"
 CRISIS_ROUND9 = EVAL_DIR / "crisis_round9.yaml"
+ROUND10 = EVAL_DIR / "round10.yaml"
+CRISIS_ROUND10 = EVAL_DIR / "crisis_round10.yaml"
 EVAL_TODAY = dt.date(2026, 11, 26)
 EVAL_NOW = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)  # 23:00 in Aomori: some lines closed
 CRISIS_KINDS = frozenset({"wish", "selfharm", "method", "farewell", "worthless", "hopeless", "other", "carer",

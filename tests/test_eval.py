@@ -11,7 +11,8 @@ How each set was used (the honest figures are the fresh sets', scored once, neve
 - crisis_holdout.yaml (recall 84.3 %) and crisis_last.yaml (88.2 %): the same again, each scored once, then tuned on.
 - round7.yaml (top-3 94.4 %) and crisis_round7.yaml (recall 83.5 %): the same again, scored once, then tuned on.
 - round8.yaml (top-3 95.2 %) and crisis_round8.yaml (recall 91.6 %): the same again, scored once, then tuned on.
-- round9.yaml, crisis_round9.yaml: written the same way after all that, scored once, never tuned on: the honest
+- round9.yaml (top-3 91.3 %) and crisis_round9.yaml (recall 79.3 %): the same again, scored once, then tuned on.
+- round10.yaml, crisis_round10.yaml: written the same way after all that, scored once, never tuned on: the honest
   figures.
 """
 
@@ -60,8 +61,8 @@ LEVELS = {
     "final": {"top1": 0.85, "top3": 0.99},
     "check": {"top1": 0.88, "top3": 0.97},
     "round7": {"top1": 0.82, "top3": 0.96, "help": 0.92},
-    "round8": {"top1": 0.83, "top3": 0.98},
-    "round9": {"top1": 0.83, "top3": 0.91, "smalltalk": 0.92},  # never tuned on: the honest figure
+    "round8": {"top1": 0.82, "top3": 0.98},
+    "round9": {"top1": 0.85, "top3": 0.96},
 }
 # With the model unavailable the bot runs on words alone; this is what that fallback reaches.
 LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.67, "fresh": 0.78, "final": 0.76,
@@ -73,7 +74,7 @@ GROUP_LEVELS = {
     "check": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "round7": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "round8": {"english": 1.0, "dialect": 0.88, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
-    "round9": {"english": 0.92, "dialect": 0.9, "easy": 1.0, "hiragana": 1.0, "romaji": 0.9},
+    "round9": {"english": 0.96, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
 }
 CRISIS_LEVELS = {
     CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.013},  # 2 of 159: a gentle reply to a joke and to a list
@@ -84,8 +85,7 @@ CRISIS_LEVELS = {
     CRISIS_LAST: {"recall": 1.0, "lookalikes": 0.0},
     CRISIS_ROUND7: {"recall": 1.0, "lookalikes": 0.008},
     CRISIS_ROUND8: {"recall": 1.0, "lookalikes": 0.0},
-    # Never tuned on: the honest figure, with what it still misses (listed in the README).
-    CRISIS_ROUND9: {"recall": 0.79, "lookalikes": 0.024, "danger": 0.77, "line": 0.7},
+    CRISIS_ROUND9: {"recall": 1.0, "lookalikes": 0.0, "line": 0.94},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
         "check": CHECK, "round7": ROUND7, "round8": ROUND8,

@@ -68,7 +68,8 @@ def fuse(
     best_semantic = max(semantic.values(), default=0.0)
     # Closer to the off-topic examples (weather, food …) than to every measure, and no catalog word: off topic.
     # A catalog word can be a false friend (免許 in 運転免許の更新): far closer to the off-topic examples wins.
-    elsewhere = off_topic > best_semantic and (
+    # A message that told its situation or an answer (派遣, 資格 …) is never off topic.
+    elsewhere = not priors and off_topic > best_semantic and (
         best_lexical < LEXICAL_CONFIDENT or off_topic - best_semantic >= OFF_TOPIC_MARGIN)
     # A brief message with no catalog word, nothing told about the situation, and a meaning close to every measure
     # alike (困っています, 質問です): ask, do not guess. (Longer messages with such a flat profile are mostly right.)

@@ -45,6 +45,11 @@ def _word_to_kana(word: str) -> str | None:
         if char == "'":
             index += 1
             continue
+        # "nn" before a vowel is ん and the next n starts a syllable (konnichiwa = こんにちわ).
+        if word[index:index + 2] == "nn" and index + 2 < len(word) and word[index + 2] in "aiueoy":
+            out.append("ん")
+            index += 1
+            continue
         # A doubled consonant is a small っ (zasshi); n before a consonant is ん (shinpai).
         if index + 1 < len(word) and char == word[index + 1] and char not in "aeioun":
             out.append("っ")
