@@ -60,10 +60,9 @@ def _seed_embeddings(args: argparse.Namespace) -> int:
         return 2
     understanding = Understanding(load_catalog(args.directory), Translator(), encoder=encoder, cache_dir=None)
     assert understanding.semantic is not None
-    texts = [text for passages in understanding.passages().values() for text in passages]
     output = args.output or SEED_FILE
-    understanding.semantic.write_seed(output, texts)
-    print(f"wrote {len(texts)} passage vectors to {output}")
+    count = understanding.semantic.write_seed(output)
+    print(f"wrote {count} passage vectors to {output}")
     return 0
 
 

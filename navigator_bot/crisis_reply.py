@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from .i18n import Translator
 from .models import Crisis, CrisisLine
+from .storage import JST
 from .understanding.crisis import CrisisReading
 
-JST = dt.timezone(dt.timedelta(hours=9))
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -31,13 +31,12 @@ def is_open(line: CrisisLine, now: dt.datetime) -> bool | None:
 
 def lines_by_availability(lines: Sequence[CrisisLine], now: dt.datetime) -> list[tuple[CrisisLine, bool | None]]:
     """Return the lines with whether they are open: 24-hour lines, then open now, then unknown, then closed."""
-    def rank(item: tuple[int, CrisisLine]) -> tuple[int, int]:
-        position, line = item
-        state = is_open(line, now)
+    def rank(item: tuple[int, tuple[CrisisLine, bool | None]]) -> tuple[int, int]:
+        position, (line, state) = item
         return (0 if line.always_open else 1 if state else 2 if state is None else 3), position
 
-    ordered = sorted(enumerate(lines), key=rank)
-    return [(line, is_open(line, now)) for _, line in ordered]
+    states = [(line, is_open(line, now)) for line in lines]
+    return [pair for _, pair in sorted(enumerate(states), key=rank)]
 
 
 class CrisisReplies:

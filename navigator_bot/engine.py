@@ -21,11 +21,10 @@ from .dialogue import (
     UserContext,
 )
 from .i18n import LANGUAGES, Translator
-from .models import Localized, Question
+from .models import Localized, Measure, Question
 from .presenting import agency_names, category_label, measure_title
 from .recommend import SKIP, UNKNOWN, Recommendation, applicable_questions, find_persona, find_situation, recommend
 from .understanding import Understanding
-from .understanding.fusion import MeasureMatch
 from .understanding.kpi import KpiQuery
 from .understanding.normalize import normalize
 from .understanding.situation import Inference
@@ -298,10 +297,7 @@ class DialogueEngine:
         if state.persona == "supporter":
             lines += ["", self.t("supporter_kpi_hint", lang)]
         lines += ["", self.t("confirm_contacts", lang)]
-        rows: list[tuple[Button, ...]] = [
-            (Button(self._short(f"{number}. {measure_title(item.measure, lang)}"), f"m:{item.measure.id}"),)
-            for number, item in enumerate(shown, start=first)
-        ]
+        rows = self._measure_rows([item.measure for item in shown], lang, start=first)
         paging = []
         if state.page > 0:
             paging.append(Button(self.t("btn_prev", lang), f"pg:{state.page - 1}"))
@@ -408,16 +404,17 @@ class DialogueEngine:
             return Outcome([self._clarify(state, lang)], counts=counts)
         if answer.intent == "measures":
             self._apply_inference(state, answer.inferred)
-        rows = self._match_rows(answer.matches, lang)
+        rows = self._measure_rows([match.measure for match in answer.matches], lang)
         rows.extend(self._resume_row(state, lang))
         if answer.kpi_query:
             counts.append(("kpi_question", answer.kpi_query.kind))
         counts += [("measure_shown", m.measure.id) for m in answer.matches]
         return Outcome([Reply(answer.text, tuple(rows))], counts=counts)
 
-    def _match_rows(self, matches: Sequence[MeasureMatch], lang: str) -> list[tuple[Button, ...]]:
-        return [(Button(self._short(f"{n}. {measure_title(m.measure, lang)}"), f"m:{m.measure.id}"),)
-                for n, m in enumerate(matches, start=1)]
+    def _measure_rows(self, measures: Sequence[Measure], lang: str, start: int = 1) -> list[tuple[Button, ...]]:
+        """One numbered button per measure, opening its detail view."""
+        return [(Button(self._short(f"{number}. {measure_title(measure, lang)}"), f"m:{measure.id}"),)
+                for number, measure in enumerate(measures, start=start)]
 
     def _typed_word(self, state: ConversationState, word: str, lang: str) -> Outcome | None:
         """Handle はい / いいえ / わからない / もっと / 戻る / 最初から typed instead of a button; None if not one."""
@@ -475,8 +472,7 @@ class DialogueEngine:
             lines.append(f"{number}. {measure_title(measure, lang)}")
             lines.append("   " + self.t("measures_agencies", lang,
                                         agencies=agency_names(self.catalog, measure, self.translator, lang)))
-        rows = [(Button(self._short(f"{n}. {measure_title(m, lang)}"), f"m:{m.id}"),)
-                for n, m in enumerate(pending, start=1)]
+        rows = self._measure_rows(pending, lang)
         rows.extend(self._resume_row(state, lang))
         return Outcome([Reply("\n".join(lines), tuple(rows))])
 

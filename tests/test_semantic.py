@@ -58,7 +58,7 @@ def test_a_corrupt_cache_is_recomputed_not_fatal(catalog: Catalog, encoder: Enco
     (tmp_path / "embeddings.npz").write_bytes(b"not a numpy file")
     passages = {"a": ["仕事を探しています"], "b": ["息子がひきこもっています"]}
     index = SemanticIndex(encoder, passages, tmp_path, seed=None)
-    scores = index.scores(index.embed("仕事が見つからない"))
+    scores = index.scores(index.similarities(index.embed("仕事が見つからない")))
     assert scores["a"] > scores["b"]
 
 

@@ -30,6 +30,7 @@ class CrisisReading:
     danger: bool = False
     distress: bool = False
     lines_named: tuple[str, ...] = ()
+    someone_else: bool = False  # the message speaks of a family member or friend (息子が, my son)
 
     @property
     def is_crisis(self) -> bool:
@@ -47,13 +48,16 @@ class _Compiled:
         return cls(tuple(map(re.compile, patterns.ja)), tuple(map(re.compile, patterns.en)))
 
     def search(self, forms: tuple[str, str]) -> re.Match[str] | None:
-        compact, spaced = forms
-        for pattern in self.ja:
-            if found := pattern.search(compact):
-                return found
-        for pattern in self.en:
-            if found := pattern.search(spaced):
-                return found
+        """Return the first match, Japanese expressions on the compact form first, then English on the spaced."""
+        found = self.find(forms)
+        return found[0] if found else None
+
+    def find(self, forms: tuple[str, str]) -> tuple[re.Match[str], int] | None:
+        """Return the first match with the index of the form it was found in (0 Japanese, 1 English)."""
+        for lang, patterns in enumerate((self.ja, self.en)):
+            for pattern in patterns:
+                if found := pattern.search(forms[lang]):
+                    return found, lang
         return None
 
 
@@ -99,43 +103,40 @@ class CrisisDetector:
         forms: set[Form] = set()
         direct = False
         others_anywhere = any(self._mentions_other(forms_) for forms_ in sentences)
-        for index, forms_ in enumerate(sentences):
+        for forms_ in sentences:
             for kind_id, is_direct, patterns in self._kinds:
-                found = patterns.search(forms_)
-                if found is None:
+                hit = patterns.find(forms_)
+                if hit is None:
                     continue
+                found, lang = hit
                 kinds.append(kind_id)
                 direct = direct or is_direct
-                english = found.string is forms_[1] and found.string is not forms_[0]
-                form = self._form_of(forms_[1 if english else 0], found, english, others_anywhere, index)
+                form = self._form_of(forms_[lang], found, lang == 1, others_anywhere)
                 forms.add("carer" if kind_id == "carer" else form)
         danger = any(self._danger.search(forms_) for forms_ in sentences)
         distress = any(self._distress.search(forms_) for forms_ in sentences)
         if kinds:
             # Several crisis expressions: a carer's own words win, then someone else's (they are usually one person).
             form: Form = "carer" if "carer" in forms else "family" if "family" in forms else "self"
-            return CrisisReading("crisis", form, tuple(dict.fromkeys(kinds)), direct, danger, distress)
+            return CrisisReading("crisis", form, tuple(dict.fromkeys(kinds)), direct, danger, distress,
+                                 someone_else=others_anywhere)
         if any(self._gentle.search(forms_) for forms_ in sentences):
             form = "carer" if others_anywhere else "self"
-            return CrisisReading("gentle", form, (), False, danger, distress)
+            return CrisisReading("gentle", form, (), False, danger, distress, someone_else=others_anywhere)
         if danger:
-            return CrisisReading("danger", "self", (), False, True, distress)
+            return CrisisReading("danger", "self", (), False, True, distress, someone_else=others_anywhere)
         named = tuple(line_id for line_id, (ja, en) in self._line_names
                       if any(ja in compact or (en and en in spaced) for compact, spaced in sentences))
         if named or any(self._line_request.search(forms_) for forms_ in sentences):
-            return CrisisReading("line", "self", (), False, False, distress, named)
+            return CrisisReading("line", "self", (), False, False, distress, named, someone_else=others_anywhere)
         if distress:
-            return CrisisReading("distress", "self", (), False, False, True)
-        return CrisisReading()
-
-    def mentions_someone_else(self, message: Message) -> bool:
-        """True when the message speaks of a family member or friend (息子が, my son)."""
-        return any(self._mentions_other(self._forms(sentence)) for sentence in message.sentences)
+            return CrisisReading("distress", "self", (), False, False, True, someone_else=others_anywhere)
+        return CrisisReading(someone_else=others_anywhere)
 
     def _mentions_other(self, forms_: tuple[str, str]) -> bool:
         return bool(self._other[0].search(forms_[0]) or self._other[1].search(forms_[1]))
 
-    def _form_of(self, text: str, found: re.Match[str], english: bool, others_anywhere: bool, index: int) -> Form:
+    def _form_of(self, text: str, found: re.Match[str], english: bool, others_anywhere: bool) -> Form:
         """Whose crisis: the writer's (self), someone else's (family), or a carer's own."""
         lang = 1 if english else 0
         if self._reported[lang].search(text[found.end():found.end() + 24]):
@@ -144,15 +145,11 @@ class CrisisDetector:
         other = [m.end() for m in self._other[lang].finditer(before)]
         # The crisis words may begin with the writer (わたしなんか…): that counts as the last mention.
         first = [m.end() for m in self._first[lang].finditer(before + found.group(0)[:4])]
-        if english:
-            # "I'm worried my son wants to die": the last mention before the words decides.
-            if other and (not first or other[-1] > first[-1]):
-                return "family"
-            return "carer" if others_anywhere and not other else "self"
+        # The last mention before the words decides ("I'm worried my son wants to die", 息子が…死にたい).
         if other and (not first or other[-1] > first[-1]):
             return "family"
-        if first:
-            return "carer" if others_anywhere else "self"
+        if english:
+            return "carer" if others_anywhere and not other else "self"
         return "carer" if others_anywhere else "self"
 
 

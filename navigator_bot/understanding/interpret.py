@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from ..catalog import Catalog
 from ..crisis_reply import CrisisReplies
 from ..i18n import Translator
@@ -19,7 +21,7 @@ from .fusion import MeasureMatch, Ranking, fuse
 from .kpi import KpiAnswers, KpiQuery
 from .lexical import MeasureSearch
 from .message import Message, Reader
-from .normalize import SynonymRewriter, normalize
+from .normalize import SynonymRewriter
 from .semantic import Encoder, SemanticIndex
 from .situation import Inference, SituationReader
 from .smalltalk import SmallTalk
@@ -69,7 +71,7 @@ class Answer:
         }
 
 
-def _jst_now() -> dt.datetime:
+def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -81,7 +83,7 @@ class Understanding:
         catalog: Catalog,
         translator: Translator,
         today: Callable[[], dt.date] = dt.date.today,
-        now: Callable[[], dt.datetime] = _jst_now,
+        now: Callable[[], dt.datetime] = _utc_now,
         encoder: Encoder | None = None,
         cache_dir: Path | None = None,
     ) -> None:
@@ -92,7 +94,7 @@ class Understanding:
         self.rewriter = SynonymRewriter(group.words for group in catalog.synonyms.values())
         self.reader = Reader(catalog.language, self.rewriter)
         self.search = MeasureSearch(catalog, self.rewriter)
-        self.semantic = SemanticIndex(encoder, self.passages(), cache_dir) if encoder is not None else None
+        self.semantic = SemanticIndex(encoder, self._passages(), cache_dir) if encoder is not None else None
         self.kpi = KpiAnswers(catalog, translator)
         self.crisis = CrisisDetector(catalog.crisis)
         self.crisis_replies = CrisisReplies(catalog.crisis, translator)
@@ -104,7 +106,7 @@ class Understanding:
         self.situations = SituationReader(catalog.questionnaire, self.rewriter, members)
         self._position = {measure_id: index for index, measure_id in enumerate(catalog.measures)}
 
-    def passages(self) -> dict[str, list[str]]:
+    def _passages(self) -> dict[str, list[str]]:
         """Return what the embedding model reads of each measure: its plan text, English text and phrasings."""
         passages: dict[str, list[str]] = {}
         for measure in self.catalog.measures.values():
@@ -149,9 +151,7 @@ class Understanding:
         lexical, words = self.search.scores(message)
         semantic: dict[str, float] = {}
         if self.semantic is not None and not message.empty:
-            if message.vector is None:
-                message.vector = self.semantic.embed(message.semantic_text)
-            semantic = self.semantic.scores(message.vector)
+            semantic = self.semantic.scores(self._similarities(message, self.semantic))
         off_topic = semantic.pop(OFF_TOPIC, 0.0)
         for owner in (CRISIS_LIKE, DANGER_LIKE, LINE_LIKE, SAFE_LIKE):
             semantic.pop(owner, None)
@@ -202,24 +202,30 @@ class Understanding:
                           safety=safety, inferred=inferred)
         if ranking.on_topic or inferred.known:
             return Answer(raw, "clarify", self.translator.t("clarify", lang), personas=personas, inferred=inferred)
-        return Answer(raw, "help", self.help_text(lang, short=bool(normalize(raw))), personas=personas)
+        return Answer(raw, "help", self.help_text(lang, short=True), personas=personas)
+
+    @staticmethod
+    def _similarities(message: Message, semantic: SemanticIndex) -> np.ndarray:
+        """Embed the message once and compare it with every passage once; both uses read the result."""
+        if message.similarities is None:
+            message.similarities = semantic.similarities(semantic.embed(message.semantic_text))
+        return message.similarities
 
     def _crisis_by_meaning(self, message: Message, reading: CrisisReading) -> CrisisReading:
         """The second signal: no expression fired, but the message reads like the crisis, danger or line examples."""
         examples = self.catalog.crisis_examples
         if self.semantic is None or examples is None or message.empty:
             return reading
-        if message.vector is None:
-            message.vector = self.semantic.embed(message.semantic_text)
+        similarities = self._similarities(message, self.semantic)
         count = examples.neighbours
-        safe_like = self.semantic.nearest_mean(message.vector, SAFE_LIKE, count)
-        closeness = {owner: self.semantic.nearest_mean(message.vector, owner, count)
+        safe_like = self.semantic.nearest_mean(similarities, SAFE_LIKE, count)
+        closeness = {owner: self.semantic.nearest_mean(similarities, owner, count)
                      for owner in (CRISIS_LIKE, DANGER_LIKE, LINE_LIKE)}
         owner, best = max(closeness.items(), key=lambda item: item[1])
         if best < examples.similar or best - safe_like < examples.margin:
             return reading
         if owner == CRISIS_LIKE:
-            form = "carer" if self.crisis.mentions_someone_else(message) else "self"
+            form = "carer" if reading.someone_else else "self"
             return CrisisReading("gentle", form, ("similar",), False, reading.danger, reading.distress)
         if owner == DANGER_LIKE:
             return CrisisReading("danger", "self", ("similar",), False, True, reading.distress)

@@ -70,6 +70,9 @@ class MeasureSearch:
                    for mid, entry in entries.items()}
             for term, entries in postings.items()
         }
+        # Each display word as it would be typed, normalized once here rather than for every message.
+        self._written_forms = {entry.display: normalize(entry.display)
+                               for entries in self._postings.values() for entry in entries.values()}
         # Typos are looked for in index terms and in synonym variants (サポートステション → サポステ).
         self._fuzzy_terms: dict[str, str] = {term: term for term in self._postings if len(term) >= FUZZY_MIN_LENGTH}
         for variant, canonical_word in rewriter.variants.items():
@@ -131,9 +134,8 @@ class MeasureSearch:
                 scores[measure.id] += min(BIGRAM_CAP, BIGRAM_WEIGHT * sum(self._bigram_idf[b] for b in shared))
         return scores, words
 
-    @staticmethod
-    def _written(display: str, message: Message) -> bool:
-        form = normalize(display)
+    def _written(self, display: str, message: Message) -> bool:
+        form = self._written_forms[display]
         return bool(form) and (form in message.normalized or form in message.standard)
 
     def search(

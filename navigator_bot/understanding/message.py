@@ -37,9 +37,8 @@ class Message:
     standard: str
     canonical: str
     sentences: tuple[Sentence, ...]
-    english: bool
     semantic_text: str
-    vector: np.ndarray | None = field(default=None, repr=False)
+    similarities: np.ndarray | None = field(default=None, repr=False)  # to every passage, once embedded
 
     @property
     def empty(self) -> bool:
@@ -92,7 +91,6 @@ class Reader:
             standard=standard,
             canonical=self.rewriter.rewrite(standard),
             sentences=sentences,
-            english=english,
             # Kana-only text reads better to the model with its kanji (しごと → 仕事).
             semantic_text=standard if kana or (not _KANJI.search(text) and not english) else text,
         )

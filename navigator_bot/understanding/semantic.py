@@ -138,35 +138,37 @@ class SemanticIndex:
         except OSError as error:
             log.warning("embedding cache not written (%s); it will be recomputed next start", error)
 
-    def write_seed(self, path: Path, texts: Sequence[str]) -> None:
-        """Write the vectors of `texts` (all indexed here) as a compact seed file (float16)."""
-        wanted = set(texts)
-        rows = [index for index, text in enumerate(self._texts) if text in wanted]
-        keys = [_text_key(self._texts[index]) for index in rows]
+    def write_seed(self, path: Path) -> int:
+        """Write the vectors of every passage indexed here as a compact seed file (float16); return how many."""
+        keys = [_text_key(text) for text in self._texts]
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
             np.savez_compressed(handle, model=np.array(MODEL_NAME), keys=np.array(keys),
-                                vectors=self._matrix[rows].astype(np.float16))
+                                vectors=self._matrix.astype(np.float16))
+        return len(keys)
 
     def embed(self, text: str) -> np.ndarray:
         """Return the query vector of one message."""
         vector = np.asarray(self._encoder.query([text]), dtype=np.float32)
         return vector.reshape(-1)
 
-    def nearest_mean(self, vector: np.ndarray, owner: str, count: int) -> float:
-        """Return the mean similarity of the query to the `count` nearest passages of one owner (0.0 if none)."""
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        """Return the cosine similarity of the query vector with every passage (one product, read by both below)."""
+        return self._matrix @ vector
+
+    def nearest_mean(self, similarities: np.ndarray, owner: str, count: int) -> float:
+        """Return the mean similarity to the `count` nearest passages of one owner (0.0 if it has none)."""
         rows = self._rows.get(owner)
         if rows is None or not len(rows):
             return 0.0
-        similarities = self._matrix[rows] @ vector
-        count = min(count, len(similarities))
-        return float(np.partition(similarities, -count)[-count:].mean())
+        owned = similarities[rows]
+        count = min(count, len(owned))
+        return float(np.partition(owned, -count)[-count:].mean())
 
-    def scores(self, vector: np.ndarray) -> dict[str, float]:
-        """Return each owner's best cosine similarity with the query vector."""
+    def scores(self, similarities: np.ndarray) -> dict[str, float]:
+        """Return each owner's best similarity."""
         if not self._owners:
             return {}
-        similarities = self._matrix @ vector
         best = np.full(len(self._ids), -1.0, dtype=np.float32)
         np.maximum.at(best, self._owner_index, similarities)
         return {owner: float(best[index]) for index, owner in enumerate(self._ids)}
