@@ -29,7 +29,7 @@ def understanding(catalog: Catalog) -> Understanding:
     ("線路に飛び込みたくなる", "method"), ("薬たくさん飲んで終わらせたい", "method"), ("遺書を書いた", "farewell"),
     ("おれなんかいなくなったほうがいい", "worthless"), ("生まれてこなければよかった", "worthless"),
     ("生きてる意味がない", "hopeless"), ("I don't want to live anymore", "wish"), ("kms", "wish"),
-    ("いっそ息子と一緒に死のうか", "carer"),
+    ("いっそ息子と一緒に死のうか", "carer"), ("mou shinitai", "wish"),
 ])
 def test_each_kind_is_caught(understanding: Understanding, text: str, kind: str) -> None:
     reading = understanding.crisis.read(understanding.read(text))

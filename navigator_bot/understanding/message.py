@@ -77,10 +77,9 @@ class Reader:
         kana = romaji_to_hiragana(text) if not _JAPANESE.search(text) else None
         normalized = normalize(kana if kana else text)
         standard = self.standardize(normalized)
-        sentences = tuple(
-            Sentence(self.standardize(normalize(part)), spaced_form(part))
-            for part in _SENTENCE_END.split(text) if part.strip()
-        )
+        # Romaji is read in its kana reading (mou shinitai → もうしにたい), as one sentence.
+        parts = [kana] if kana else [part for part in _SENTENCE_END.split(text) if part.strip()]
+        sentences = tuple(Sentence(self.standardize(normalize(part)), spaced_form(part)) for part in parts)
         if len(sentences) != 1:
             # The whole message too: a farewell can span sentences (今までありがとう。さようなら).
             sentences += (Sentence(standard, spaced_form(text)),)
