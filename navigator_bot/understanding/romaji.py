@@ -34,6 +34,8 @@ _ENGLISH = frozenset({
     "or", "it", "he", "she", "we", "you", "they", "how", "what", "where", "job", "work", "want", "need", "help",
     "hi", "hello", "thanks", "son", "daughter",
 })
+# English tokens people mix into romaji (saposute nansai made ok?): kept as they are.
+_KEPT = frozenset({"ok", "okay", "ng", "pc", "sns"})
 _WORD = re.compile(r"[a-z']+")
 
 
@@ -75,7 +77,7 @@ def romaji_to_hiragana(text: str) -> str | None:
     words = _WORD.findall(text.lower())
     if not words or len(words) != len(text.split()) or any(word in _ENGLISH for word in words):
         return None
-    kana = [_word_to_kana(word) for word in words]
-    if any(reading is None for reading in kana):
+    kana = [word if word in _KEPT else _word_to_kana(word) for word in words]
+    if any(reading is None for reading in kana) or all(word in _KEPT for word in words):
         return None
     return "".join(reading for reading in kana if reading)

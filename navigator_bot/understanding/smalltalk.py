@@ -39,9 +39,9 @@ class SmallTalk:
         if self._pattern is None or not message.normalized:
             return None
         found = self._pattern.findall(message.normalized)
-        closing = [self._kind[phrase] for phrase in found if self._kind[phrase] in ("thanks", "bye")]
+        closing = self._closing(message)
         if closing and not self._asks(message):
-            return closing[-1]
+            return closing
         if len(message.normalized) > 40:
             return None
         rest = self._pattern.sub("", message.normalized)
@@ -53,8 +53,21 @@ class SmallTalk:
         # Thanks or goodbye at the end of a message says more than a greeting at its start.
         return self._kind[found[-1]]
 
+    def _closing(self, message: Message) -> str | None:
+        """Return thanks / bye when a sentence ends with such a phrase (not where one hides inside a word: では)."""
+        kind = None
+        for sentence in message.sentences:
+            text = _FILLER.sub("", sentence.compact)
+            for phrase, phrase_kind in self._phrases:
+                if phrase_kind in ("thanks", "bye") and text.endswith(phrase):
+                    kind = phrase_kind
+                    break
+        return kind
+
     def _asks(self, message: Message) -> bool:
         """True when the message asks for something (a question or a request), so it is more than thanks."""
         text = message.raw.strip().lower()
         sentences = [part.strip() for part in re.split(r"[。．.!！\n]+", text) if part.strip()] or [text]
+        # Romaji is read in its kana reading too (dou sureba → どうすれば).
+        sentences += [sentence.compact for sentence in message.sentences if sentence.compact not in sentences]
         return any(pattern.search(sentence) for pattern in self._requests for sentence in sentences)
