@@ -23,6 +23,7 @@ from .models import (
     Kpi,
     LanguageTable,
     Measure,
+    Places,
     Questionnaire,
     SynonymGroup,
 )
@@ -101,6 +102,7 @@ class Catalog:
     directory: Path
     language: LanguageTable = field(default_factory=LanguageTable)
     crisis_examples: CrisisExamples | None = None
+    places: Places | None = None
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict, repr=False)
 
     @property
@@ -235,7 +237,7 @@ class _Builder:
             self.issues.extend(_validation_issues(name, located, error, ()))
             self.broken.add((key, key))
             return
-        if key not in ("crisis", "questionnaire", "language", "crisis_examples"):
+        if key not in ("crisis", "questionnaire", "language", "crisis_examples", "places"):
             return
         origin = Origin(name, located, (key,))
         if key in self.singletons:
@@ -253,10 +255,17 @@ class _Builder:
         facilities = self.items["facilities"]
         measures = self.items["measures"]
 
+        places = self.singletons["places"][0] if "places" in self.singletons else None
+        place_ids = {area.id: area for area in places.areas} if places else {}
+        place_ids.update({town.id: town for area in (places.areas if places else []) for town in area.municipalities})
         for facility in facilities.values():
             origin = self.origins[("facilities", facility.id)]
             for index, agency_id in enumerate(facility.operated_by):
                 self._ref(origin, "agency", agencies, agency_id, "operated_by", index)
+            for index, contact in enumerate(facility.contacts):
+                for position, place_id in enumerate(contact.serves):
+                    self._ref(origin, "municipality or area", place_ids, place_id, "contacts", index, "serves",
+                              position)
 
         rows: dict[tuple[str, int], str] = {}
         for measure in measures.values():
@@ -363,6 +372,7 @@ class _Builder:
             questionnaire=self.singletons["questionnaire"][0],
             language=self.singletons["language"][0] if "language" in self.singletons else LanguageTable(),
             crisis_examples=self.singletons["crisis_examples"][0] if "crisis_examples" in self.singletons else None,
+            places=self.singletons["places"][0] if "places" in self.singletons else None,
             directory=self.directory,
             origins=self.origins,
         )

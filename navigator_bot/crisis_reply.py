@@ -5,28 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from .hours import is_open as hours_open
 from .i18n import Translator
 from .models import Crisis, CrisisLine
-from .storage import JST
 from .understanding.crisis import CrisisReading
-
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
 
 
 def is_open(line: CrisisLine, now: dt.datetime) -> bool | None:
     """Return whether the line answers at `now` (Japan time), or None when its hours are not confirmed."""
-    if line.always_open:
-        return True
-    if not line.schedule:
-        return None
-    local = now.astimezone(JST)
-    day, minute = _WEEKDAYS[local.weekday()], local.hour * 60 + local.minute
-    return any(day in hours.days and _minutes(hours.open) <= minute < _minutes(hours.close) for hours in line.schedule)
+    return hours_open(line.schedule, now, line.always_open)
 
 
 def lines_by_availability(lines: Sequence[CrisisLine], now: dt.datetime) -> list[tuple[CrisisLine, bool | None]]:

@@ -22,14 +22,16 @@ from .dialogue import (
 )
 from .i18n import LANGUAGES, Translator
 from .models import Localized, Measure, Question
-from .presenting import agency_names, category_label, measure_title
+from .presenting import agency_names, category_label
 from .recommend import SKIP, UNKNOWN, Recommendation, applicable_questions, find_persona, find_situation, recommend
 from .understanding import Understanding
 from .understanding.kpi import KpiQuery
 from .understanding.normalize import normalize
 from .understanding.situation import Inference
+from .windows import Shown, numbered
 
-PAGE_SIZE = 5
+PAGE_SIZE = 3  # results shown at once: a few, then 「ほかの支援も見る」
+OPENED_KEPT = 10  # measures opened, kept (ids only) for the 相談メモ
 ANSWER_WORDS = frozenset({"yes", "no", "unknown", "skip"})
 AFTER_CRISIS = 3  # measures offered after a crisis reply: a few, gently
 LABEL_LIMIT = 28
@@ -49,6 +51,8 @@ class ConversationState(BaseModel):
     page: int = 0
     detail: str | None = None
     pending: list[str] = Field(default_factory=list)  # measure ids to show after a crisis reply (never text)
+    town: str | None = None  # municipality id, only when the person chose or wrote it (for their local desk)
+    opened: list[str] = Field(default_factory=list)  # measure ids the person opened, for the 相談メモ
 
     def reset(self, keep_lang: bool = True) -> None:
         """Forget every choice (and the language unless kept)."""
@@ -167,12 +171,18 @@ class DialogueEngine:
             return self._results(state, lang, edit=True)
         if kind == "lang" and value in LANGUAGES:
             return self._language(state, value, lang)
+        if kind == "area":
+            return self._choose_town(state, value, lang)
+        if kind == "town" and value in self.understanding.windows.municipalities:
+            state.town = value
+            return self._town_set(state, lang)
         simple: dict[str, Callable[[], Outcome]] = {
             "restart": lambda: self._restart(state, lang, counts=[("conversation_started", "")], edit=True),
             "back": lambda: self._back(state, lang),
             "resume": lambda: self._render_current(state, lang, edit=False),
             "res": lambda: self._results(state, lang, edit=True),
             "memo": lambda: self._memo(state, lang),
+            "area": lambda: self._choose_town(state, "", lang),
             "after": lambda: self._after_crisis(state, lang),
             "kpi": lambda: self._kpi_overview(lang, context),
             "menu": lambda: Outcome([Reply(self.t("menu", lang), self._menu_buttons(state, lang))]),
@@ -236,12 +246,12 @@ class DialogueEngine:
             if intro:
                 text = self.t("welcome", lang) + "\n\n" + text
             rows = tuple((Button(p.label.get(lang), f"p:{p.id}"),) for p in self.catalog.questionnaire.personas)
-            return Outcome([Reply(self._step_prefix(1, self._total_steps(state), lang) + text, rows, edit=edit)])
+            return Outcome([Reply(self._step_prefix(1, self._known_total(state), lang) + text, rows, edit=edit)])
         if persona.asks_situation and state.situation is None:
             key = "ask_situation_family" if persona.id == "family" else "ask_situation"
             rows = tuple((Button(s.label.get(lang), f"s:{s.id}"),) for s in self.catalog.questionnaire.situations)
             rows += ((Button(self.t("btn_back", lang), "back"),),)
-            text = self._step_prefix(2, self._total_steps(state), lang) + self.t(key, lang)
+            text = self._step_prefix(2, None, lang) + self.t(key, lang)
             return Outcome([Reply(text, rows, edit=edit)])
         question, step, total = self._pending_question(state)
         if question is not None and state.view == "ask":
@@ -257,10 +267,17 @@ class DialogueEngine:
             return self._memo(state, lang, edit=edit)
         return self._results(state, lang, edit=edit)
 
-    def _total_steps(self, state: ConversationState) -> int:
+    def _known_total(self, state: ConversationState) -> int | None:
+        """The number of steps once it can no longer grow (the situation chosen, or no situation asked)."""
+        persona = find_persona(self.catalog, state.persona)
+        if persona is None or (persona.asks_situation and state.situation is None):
+            return None
         return self._pending_question(state)[2]
 
-    def _step_prefix(self, step: int, total: int, lang: str) -> str:
+    def _step_prefix(self, step: int, total: int | None, lang: str) -> str:
+        """Return （3/5）, or （2問目） while the number of questions still depends on an answer to come."""
+        if total is None:
+            return self.t("step_open", lang, step=step) + "\n"
         return self.t("step", lang, step=step, total=max(total, step)) + "\n"
 
     # --- results, detail, memo ---------------------------------------------------------------------------------
@@ -284,94 +301,150 @@ class DialogueEngine:
         items = self._recommendations(state)
         pages = max(1, -(-len(items) // PAGE_SIZE))
         state.view, state.page = "results", min(max(state.page, 0), pages - 1)
-        shown = items[state.page * PAGE_SIZE:(state.page + 1) * PAGE_SIZE]
+        shown_items = items[state.page * PAGE_SIZE:(state.page + 1) * PAGE_SIZE]
         first = state.page * PAGE_SIZE + 1
-        lines = [self.t("results_intro", lang, first=first, last=first + len(shown) - 1, total=len(items)), ""]
-        for number, item in enumerate(shown, start=first):
-            lines.append(f"{number}. {measure_title(item.measure, lang)}")
-            lines.append("   " + self.t("measures_agencies", lang,
-                                        agencies=agency_names(self.catalog, item.measure, self.translator, lang)))
-            lines.append("   " + self.t("measures_why", lang, why=self._reason_text(state, item, lang)))
-        if state.persona == "family":
-            lines += ["", self.t("family_consult", lang)]
+        windows, shown, family = self.understanding.windows, Shown(), state.persona == "family"
+        intro = self.t("results_intro", lang) if state.page == 0 else self.t(
+            "results_intro_more", lang, first=first, last=first + len(shown_items) - 1, total=len(items))
+        lines = [intro, ""]
+        now = self.understanding.now()
+        for number, item in enumerate(shown_items, start=first):
+            lines += windows.measure_block(number, item.measure, lang, now, shown,
+                                           self._reason_text(state, item, lang), state.town, family)
+            lines.append("")
         if state.persona == "supporter":
-            lines += ["", self.t("supporter_kpi_hint", lang)]
-        lines += ["", self.t("confirm_contacts", lang)]
-        rows = self._measure_rows([item.measure for item in shown], lang, start=first)
+            lines.append(self.t("supporter_kpi_hint", lang))
+        lines += windows.footer(shown, lang)
+        rows = self._measure_rows([item.measure for item in shown_items], lang, start=first)
         paging = []
         if state.page > 0:
             paging.append(Button(self.t("btn_prev", lang), f"pg:{state.page - 1}"))
         if state.page + 1 < pages:
-            paging.append(Button(self.t("btn_more", lang), f"pg:{state.page + 1}"))
+            rest = len(items) - (state.page + 1) * PAGE_SIZE
+            paging.append(Button(self.t("btn_more", lang, rest=rest), f"pg:{state.page + 1}"))
         if paging:
             rows.append(tuple(paging))
+        if shown.municipality_asked or state.town:
+            rows.append((Button(self.t("btn_town_change" if state.town else "btn_town", lang), "area"),))
         extra = [Button(self.t("btn_memo", lang), "memo")]
         if state.persona == "supporter":
             extra.append(Button(self.t("btn_kpi", lang), "kpi"))
         rows.append(tuple(extra))
         rows.append((Button(self.t("btn_back", lang), "back"), Button(self.t("btn_restart", lang), "restart")))
-        counts = [("measure_shown", item.measure.id) for item in shown]
-        return Outcome([Reply("\n".join(lines), tuple(rows), edit=edit)], counts=counts)
+        counts = [("measure_shown", item.measure.id) for item in shown_items]
+        return Outcome([Reply("\n".join(lines).strip(), tuple(rows), edit=edit)], counts=counts)
 
     def _detail(self, state: ConversationState, measure_id: str, lang: str, edit: bool = True) -> Outcome:
+        """One measure: where to go and what happens there first, then what the plan says (the reason behind it)."""
         measure = self.catalog.measures[measure_id]
+        windows, shown = self.understanding.windows, Shown()
         if state.persona:
             state.view, state.detail = "detail", measure_id
-        lines = [measure_title(measure, lang), "", measure.summary]
+        if measure_id not in state.opened:
+            state.opened = [*state.opened, measure_id][-OPENED_KEPT:]
+        lines = [windows.heading(measure, lang), "", windows.plain_summary(measure, lang)]
+        now = self.understanding.now()
+        for facility in windows.of(measure):
+            lines += ["", *windows.facility_detail(facility, lang, now, state.town, state.persona == "family", shown)]
+        lines += ["", self.t("detail_plan_title", lang), self.t("detail_plan_measure", lang, title=measure.title),
+                  measure.summary]
         if lang == "en" and measure.summary_en:
-            lines += ["", measure.summary_en]
-        lines += ["", self.t("measures_agencies", lang,
-                             agencies=agency_names(self.catalog, measure, self.translator, lang))]
+            lines.append(measure.summary_en)
+        lines.append(self.t("measures_agencies", lang,
+                            agencies=agency_names(self.catalog, measure, self.translator, lang)))
         for agency_id in measure.agencies:
             agency = self.catalog.agencies[agency_id]
             if agency.url:
                 lines.append(self.t("agency_url", lang, name=agency.full_name, url=agency.url))
-        for facility_id in measure.facilities:
-            facility = self.catalog.facilities[facility_id]
-            lines += ["", f"■ {facility.name_en if lang == 'en' and facility.name_en else facility.name}",
-                      facility.description.get(lang)]
-            if facility.formal_name:
-                lines.append(self.t("facility_formal_name", lang, name=facility.formal_name))
-            if facility.hours:
-                lines.append(self.t("facility_hours", lang, hours=facility.hours))
-            if facility.location_note:
-                lines.append(self.t("facility_location", lang, note=facility.location_note))
-            if facility.as_of or facility.source:
-                key = "facility_as_of" if facility.as_of and facility.source else (
-                    "facility_as_of_only" if facility.as_of else "facility_source_only")
-                lines.append(self.t(key, lang, as_of=facility.as_of, source=facility.source))
-        lines += ["", category_label(self.catalog, measure, lang), "", self.t("confirm_contacts", lang)]
-        rows: tuple[tuple[Button, ...], ...] = (
-            (Button(self.t("btn_back_results", lang), "res"), Button(self.t("btn_memo", lang), "memo")),
-            (Button(self.t("btn_restart", lang), "restart"),),
-        ) if state.persona else ((Button(self.t("btn_restart", lang), "restart"),),)
-        return Outcome([Reply("\n".join(lines), rows, edit=edit)], counts=[("measure_opened", measure_id)])
+        lines.append(category_label(self.catalog, measure, lang))
+        lines += ["", *windows.footer(shown, lang)]
+        rows: list[tuple[Button, ...]] = []
+        if shown.municipality_asked or (state.town and any(f.by_municipality for f in windows.of(measure))):
+            rows.append((Button(self.t("btn_town_change" if state.town else "btn_town", lang), "area"),))
+        if state.persona:
+            rows += [(Button(self.t("btn_back_results", lang), "res"), Button(self.t("btn_memo", lang), "memo")),
+                     (Button(self.t("btn_restart", lang), "restart"),)]
+        else:
+            rows.append((Button(self.t("btn_restart", lang), "restart"),))
+        return Outcome([Reply("\n".join(lines).strip(), tuple(rows), edit=edit)],
+                       counts=[("measure_opened", measure_id)])
+
+    def _choose_town(self, state: ConversationState, area_id: str, lang: str) -> Outcome:
+        """Ask where the person lives, area first, then the town (optional: every screen can be left)."""
+        places = self.catalog.places
+        if places is None:
+            return self._render_current(state, lang, edit=False)
+        area = next((area for area in places.areas if area.id == area_id), None)
+        if area is None:
+            rows = [(Button(a.name_en if lang == "en" else a.name, f"area:{a.id}"),) for a in places.areas]
+            text = self.t("ask_area", lang)
+        else:
+            rows = [(Button(m.name_en if lang == "en" else m.name, f"town:{m.id}"),) for m in area.municipalities]
+            text = self.t("ask_town", lang)
+        rows.append((Button(self.t("btn_no_answer", lang), "resume"),))
+        return Outcome([Reply(text, tuple(rows), edit=True)])
+
+    def _town_set(self, state: ConversationState, lang: str) -> Outcome:
+        """Confirm the town, then show again what was on screen, now with the local desk."""
+        note = Reply(self.t("town_set", lang, town=self.understanding.windows.town_name(state.town or "", lang)))
+        if state.view == "detail" and state.detail in self.catalog.measures:
+            outcome = self._detail(state, state.detail, lang, edit=False)
+        elif state.persona and state.view in ("results", "memo"):
+            outcome = self._results(state, lang, edit=False)
+        else:
+            desk = self.catalog.facilities.get("self-reliance-support")
+            text = self.understanding.window_text(desk, ("phone",), lang, state.town) if desk else ""
+            outcome = Outcome([Reply(text, self._resume_row(state, lang))])
+        outcome.replies.insert(0, note)
+        return outcome
 
     def _memo(self, state: ConversationState, lang: str, edit: bool = True) -> Outcome:
         persona = find_persona(self.catalog, state.persona)
         if persona is None:
             return self._render_current(state, lang, edit=edit)
         state.view = "memo"
-        lines = [self.t("memo_title", lang), self.t("memo_persona", lang, persona=persona.label.get(lang))]
+        return Outcome([Reply("\n".join(self.memo_lines(state, lang)), (
+            (Button(self.t("btn_back_results", lang), "res"), Button(self.t("btn_restart", lang), "restart")),
+        ), edit=edit)])
+
+    def memo_lines(self, state: ConversationState, lang: str) -> list[str]:
+        """Return the 相談メモ: who, what was chosen, where to go with contacts and what to ask, the measures."""
+        persona = find_persona(self.catalog, state.persona)
+        windows, shown = self.understanding.windows, Shown()
+        lines = [self.t("memo_title", lang)]
+        if persona is not None:
+            lines.append(self.t("memo_persona", lang, persona=persona.label.get(lang)))
         situation = find_situation(self.catalog, state.situation)
         if situation is not None:
             lines.append(self.t("memo_situation", lang, situation=situation.label.get(lang)))
+        if state.town in windows.municipalities:
+            lines.append(self.t("memo_town", lang, town=windows.town_name(state.town, lang)))
+        chosen_lines = []
         for question in applicable_questions(self.catalog, state.persona, state.situation):
             chosen = state.answers.get(question.id)
             if chosen is None or chosen == SKIP:
                 continue
             option = next((o for o in question.options if o.id == chosen), None)
             answer = option.label.get(lang) if option else self.t("btn_unknown", lang)
-            wording: Localized = question.text_family if persona.id == "family" and question.text_family \
+            wording: Localized = question.text_family if state.persona == "family" and question.text_family \
                 else question.text
-            lines.append(f"・{wording.get(lang)} → {answer}")
+            chosen_lines.append(f"・{wording.get(lang)} → {answer}")
+        if chosen_lines:
+            lines += ["", self.t("memo_answers", lang), *chosen_lines]
+        measures = [self.catalog.measures[mid] for mid in state.opened if mid in self.catalog.measures]
+        measures += [item.measure for item in self._recommendations(state)[:PAGE_SIZE] if item.measure not in measures]
+        facility_ids = list(dict.fromkeys(f.id for measure in measures for f in windows.of(measure)))
+        facilities = [self.catalog.facilities[facility_id] for facility_id in facility_ids]
+        now = self.understanding.now()
+        if facilities:
+            lines += ["", self.t("memo_windows", lang)]
+            for facility in facilities:
+                lines += ["", *windows.facility_detail(facility, lang, now, state.town, state.persona == "family",
+                                                       shown)]
         lines += ["", self.t("memo_measures", lang)]
-        for item in self._recommendations(state)[:PAGE_SIZE]:
-            names = self.t("list_separator", lang).join(self.catalog.agency_names(item.measure))
-            lines.append(f"・{measure_title(item.measure, lang)}（{names}）")
-        lines += ["", self.t("memo_footer", lang)]
-        rows = ((Button(self.t("btn_back_results", lang), "res"), Button(self.t("btn_restart", lang), "restart")),)
-        return Outcome([Reply("\n".join(lines), rows, edit=edit)])
+        lines += [f"・{windows.heading(measure, lang)}（{measure.title}）" for measure in measures]
+        lines += ["", *windows.footer(shown, lang), self.t("memo_footer", lang)]
+        return [line for index, line in enumerate(lines) if line or (index and lines[index - 1])]
 
     # --- typed text --------------------------------------------------------------------------------------------
 
@@ -402,6 +475,8 @@ class DialogueEngine:
             if answer.inferred.known:  # otherwise who is writing is the one question to ask
                 self._apply_inference(state, answer.inferred)
             return Outcome([self._clarify(state, lang)], counts=counts)
+        if answer.town is not None:
+            state.town = answer.town
         if answer.intent == "measures":
             self._apply_inference(state, answer.inferred)
         rows = self._measure_rows([match.measure for match in answer.matches], lang)
@@ -413,7 +488,8 @@ class DialogueEngine:
 
     def _measure_rows(self, measures: Sequence[Measure], lang: str, start: int = 1) -> list[tuple[Button, ...]]:
         """One numbered button per measure, opening its detail view."""
-        return [(Button(self._short(f"{number}. {measure_title(measure, lang)}"), f"m:{measure.id}"),)
+        windows = self.understanding.windows
+        return [(Button(self._short(f"{numbered(number)} {windows.heading(measure, lang)}"), f"m:{measure.id}"),)
                 for number, measure in enumerate(measures, start=start)]
 
     def _typed_word(self, state: ConversationState, word: str, lang: str) -> Outcome | None:
@@ -468,10 +544,12 @@ class DialogueEngine:
         if not pending:
             return self._render_current(state, lang, edit=False)
         lines = [self.t("measures_intro", lang), ""]
+        windows, shown, now = self.understanding.windows, Shown(), self.understanding.now()
         for number, measure in enumerate(pending, start=1):
-            lines.append(f"{number}. {measure_title(measure, lang)}")
-            lines.append("   " + self.t("measures_agencies", lang,
-                                        agencies=agency_names(self.catalog, measure, self.translator, lang)))
+            lines += windows.measure_block(number, measure, lang, now, shown, None, state.town,
+                                           state.persona == "family")
+            lines.append("")
+        lines += windows.footer(shown, lang)
         rows = self._measure_rows(pending, lang)
         rows.extend(self._resume_row(state, lang))
         return Outcome([Reply("\n".join(lines), tuple(rows))])

@@ -80,20 +80,106 @@ class Agency(Strict):
     source: str | None = Field(default=None, description="Where the name (and URL) was read.")
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$")]
+
+
+class OpeningHours(Strict):
+    """When a line answers on some weekdays: `open`–`close` in Japan time (close may be 24:00)."""
+
+    days: list[Weekday] = Field(min_length=1)
+    open: ClockTime
+    close: ClockTime
+
+
+PhoneNumber = Annotated[str, StringConstraints(pattern=r"^0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}$")]
+
+
+class LocalizedList(Strict):
+    """Short texts in Japanese (required) and English."""
+
+    ja: list[NonEmpty] = Field(min_length=1)
+    en: list[NonEmpty] = Field(default_factory=list)
+
+    def get(self, lang: str) -> list[str]:
+        """Return the texts in `lang`, falling back to Japanese."""
+        return list(self.en) if lang == "en" and self.en else list(self.ja)
+
+
+class Contact(Strict):
+    """One confirmed way to reach a window (a phone number, hours), with where and when it was read."""
+
+    label: Localized | None = Field(default=None, description="Which desk, when a window has several.")
+    phone: PhoneNumber | None = None
+    hours: Localized | None = Field(default=None, description="Opening hours as read, e.g. 平日 8:30〜17:15.")
+    schedule: list[OpeningHours] = Field(
+        default_factory=list, description="The same hours, machine-readable, to say whether it is open now."
+    )
+    note: Localized | None = Field(default=None, description="What to know about the fact, e.g. how old it is.")
+    serves: list[Slug] = Field(
+        default_factory=list, description="Municipality or area ids this desk is for; empty for everyone."
+    )
+    as_of: NonEmpty = Field(description="When the source gave it, e.g. `2016年6月`.")
+    as_of_en: str | None = None
+    source: NonEmpty = Field(description="Where it was read (from shared/FACTS.md).")
+    confidence: Literal["high", "medium"] = Field(
+        description="high: an official page; medium: a news article or a careful copy (say to confirm)."
+    )
+
+
 class Facility(Strict):
-    """A place or service named in the plan that people can go to or ask for."""
+    """A window people can contact: what happens there, and the contact facts we can stand behind."""
 
     id: Slug
     name: NonEmpty
     name_en: str | None = None
+    short_name: Localized | None = Field(default=None, description="The everyday name (ハローワーク, サポステ).")
     formal_name: str | None = None
+    current_name: Localized | None = Field(
+        default=None, description="A newer name given in FACTS.md, e.g. 中高年層（ミドルシニア）専門窓口."
+    )
     description: Localized
+    what_happens: Localized | None = Field(default=None, description="What happens when you contact it.")
+    family_alone: bool | None = Field(
+        default=None, description="true only where a source confirms that family members may consult alone."
+    )
+    age: Localized | None = Field(default=None, description="Who may use it by age, as confirmed.")
+    ask_at_desk: LocalizedList | None = Field(default=None, description="Questions to ask at the desk.")
     operated_by: list[Slug] = Field(default_factory=list, description="Agency ids.")
-    hours: str | None = None
-    location_note: str | None = None
-    as_of: str | None = Field(default=None, description="When the facts above were read, e.g. `2018`.")
+    contacts: list[Contact] = Field(default_factory=list)
+    by_municipality: bool = Field(
+        default=False, description="Each city (or area, for towns and villages) has its own desk."
+    )
+    confirm_at: Localized = Field(description="Where to confirm what is not (or no longer) confirmed here.")
+    location_note: Localized | None = None
+    as_of: str | None = Field(default=None, description="When the location or name was read, e.g. `2018`.")
     source: str | None = None
     keywords: list[NonEmpty] = Field(default_factory=list)
+
+
+class Municipality(Strict):
+    """One of Aomori's 40 cities, towns and villages."""
+
+    id: Slug
+    name: NonEmpty = Field(description="The name with its 市 / 町 / 村, e.g. 弘前市.")
+    name_en: NonEmpty
+    kind: Literal["city", "town", "village"]
+    aliases: list[NonEmpty] = Field(default_factory=list, description="Other ways people write it (ひろさき).")
+
+
+class Area(Strict):
+    """One of the six areas the prefecture's 自立相談支援 desks serve."""
+
+    id: Slug
+    name: NonEmpty
+    name_en: NonEmpty
+    municipalities: list[Municipality] = Field(min_length=1)
+
+
+class Places(Strict):
+    """Aomori's areas and municipalities (FACTS.md: geography, stable)."""
+
+    areas: list[Area] = Field(min_length=1)
 
 
 class Listing(Strict):
@@ -119,6 +205,11 @@ class Measure(Strict):
     keywords: list[NonEmpty] = Field(default_factory=list, description="Words and phrases people use for it.")
     summary_plain: str | None = Field(
         default=None, description="The 概要 in plain Japanese: who it is for, what you get, how to start."
+    )
+    summary_plain_en: str | None = None
+    why_plain: Localized | None = Field(default=None, description="What it helps with, in a short phrase.")
+    internal: bool = Field(
+        default=False, description="A task of the administration: not offered to job seekers and families."
     )
     examples: list[NonEmpty] = Field(
         default_factory=list, description="Whole messages people write when they need it (read by meaning)."
@@ -173,18 +264,6 @@ class Kpi(Strict):
     def yearly_pace(self) -> Decimal:
         """The yearly result needed to reach the target evenly over the years of the period."""
         return Decimal(self.target) / len(self.yearly)
-
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$")]
-
-
-class OpeningHours(Strict):
-    """When a line answers on some weekdays: `open`–`close` in Japan time (close may be 24:00)."""
-
-    days: list[Weekday] = Field(min_length=1)
-    open: ClockTime
-    close: ClockTime
 
 
 class CrisisLine(Strict):
@@ -302,6 +381,9 @@ SmallTalkKind = Literal["greeting", "thanks", "bye"]
 TypedWordKind = Literal["yes", "no", "unknown", "skip", "more", "back", "restart"]
 
 
+WindowFact = Literal["where", "phone", "hours", "age", "cost", "booking", "family"]
+
+
 class LanguageTable(Strict):
     """How people write: dialect forms, small talk, and words typed instead of pressing a button."""
 
@@ -312,6 +394,9 @@ class LanguageTable(Strict):
     smalltalk_filler: list[NonEmpty] = Field(default_factory=list)
     requests: Phrases = Field(default_factory=Phrases)
     typed_words: dict[TypedWordKind, list[NonEmpty]] = Field(default_factory=dict)
+    window_questions: dict[WindowFact, ByLanguage] = Field(
+        default_factory=dict, description="How people ask a window's address, phone, hours … (with its name)."
+    )
 
 
 class SynonymGroup(Strict):
@@ -389,5 +474,6 @@ class CatalogDocument(Strict):
     questionnaire: Questionnaire | None = None
     language: LanguageTable | None = None
     crisis_examples: CrisisExamples | None = None
+    places: Places | None = None
     source: str | None = Field(default=None, description="What the file was written from.")
     as_of: dt.date | None = Field(default=None, description="When the file's facts were last checked.")

@@ -15,6 +15,8 @@ OTHER_CATEGORY_WEIGHT = 0.5
 NO_SITUATION_WEIGHT = 1.0
 BOOST_WEIGHT = 4.0
 OWN_AUDIENCE_BONUS = 0.5
+WINDOW_BONUS = 0.25  # below any category step: only orders measures that fit equally
+PEOPLE = frozenset({"self", "family"})  # personas who are never shown platform-internal measures
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ def recommend(
     for measure in catalog.measures.values():
         if not set(persona.audiences).intersection(measure.audiences) or measure.id in hidden:
             continue
+        if measure.internal and persona_id in PEOPLE:
+            continue  # tasks of the administration (研修, 実態調査 …) are not offered to job seekers and families
         if category_weight:
             weights = [category_weight.get(category_id, 0.0) for category_id in measure.categories]
             score = max(weights) or OTHER_CATEGORY_WEIGHT
@@ -86,6 +90,8 @@ def recommend(
             score += BOOST_WEIGHT
         if persona.audiences[0] in measure.audiences:
             score += OWN_AUDIENCE_BONUS
+        if measure.facilities:
+            score += WINDOW_BONUS  # among what fits, a service with a window to contact comes first
         results.append(Recommendation(measure, score, tuple(boosts.get(measure.id, ())), in_situation))
     results.sort(key=lambda r: -r.score)  # stable: ties keep the catalog's order, in which they were built
     return results

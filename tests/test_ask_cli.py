@@ -24,7 +24,7 @@ def test_json_lines_from_stdin_in_order(catalog: Catalog) -> None:
     assert [a["query"] for a in answers] == queries
     assert [a["intent"] for a in answers] == ["measures", "kpi", "crisis", "help"]
     for answer in answers:
-        assert set(answer) == {"query", "intent", "text", "measures"}
+        assert set(answer) == {"query", "intent", "text", "measures", "window"}
     first = answers[0]["measures"]
     assert first and set(first[0]) == {"id", "title", "agencies", "score", "why"}
     scores = [m["score"] for m in first]
@@ -32,7 +32,9 @@ def test_json_lines_from_stdin_in_order(catalog: Catalog) -> None:
     for measure in first:
         assert measure["title"] == catalog.measures[measure["id"]].title and "(再掲)" not in measure["title"]
         assert measure["agencies"] == catalog.agency_names(catalog.measures[measure["id"]])
-        assert measure["title"] in answers[0]["text"]
+        # The reply leads with the window in plain words; the plan's title stays in the JSON and the detail view.
+        heading = catalog.measures[measure["id"]].why_plain
+        assert heading is not None and heading.ja in answers[0]["text"]
     assert all(a["measures"] == [] for a in answers[1:])
     assert "972" in answers[1]["text"] and "0120-279-338" in answers[2]["text"]
 

@@ -20,8 +20,9 @@ def test_full_conversation_with_numbers(tmp_path: Path) -> None:
     # ご本人 → 外出や人と関わるのがむずかしい → skip (とばす) each question → detail of the first result → memo
     out = _chat(tmp_path, ["1", "3", "4", "4", "1", "2"])
     assert "[1] ご本人" in out and "どなたのご相談ですか" in out
-    assert "（2/7）" in out and "（3/4）" in out and "（4/4）" in out  # the total shrinks once the path is known
-    assert "合いそうな支援です" in out
+    # The total is shown once it can no longer grow: it never jumps (1/7 → 3/4).
+    assert "（2問目）" in out and "（3/4）" in out and "（4/4）" in out and "/7）" not in out
+    assert "合いそうな相談先です" in out
     assert "関係機関の連携強化" in out
     assert "【相談メモ】" in out
 

@@ -274,7 +274,7 @@ async def bot(standin: BotApiStandin, settings: Settings, caplog: pytest.LogCapt
 
 
 def _results_marker(harness: Harness) -> str:
-    return harness.text("results_intro").split("{")[0]  # "合いそうな支援です（"
+    return harness.text("results_intro")
 
 
 def _db_rows(settings: Settings, user_key: str) -> int:
@@ -342,15 +342,16 @@ async def test_full_journey_for_each_persona(bot: Harness, persona: str) -> None
         pytest.fail("no results after 12 presses")
 
     results = step.last
-    assert bot.text("confirm_contacts") in step.text
-    numbered = [label for label in results.button_texts if label.startswith("1. ")]
+    assert "①" in step.text and ("☎" in step.text or "📍" in step.text or persona == "supporter")
+    numbered = [label for label in results.button_texts if label.startswith("① ")]
     assert numbered, results.button_texts
+    assert not [label for label in results.button_texts if label.startswith("④ ")]  # three at a time
     state = bot.stored_state(user.id)
     assert state is not None and state["persona"] == persona
 
     detail = await user.press(numbered[0])
-    assert numbered[0].removeprefix("1. ").rstrip("…") in detail.text
-    assert bot.text("confirm_contacts") in detail.text
+    assert numbered[0].removeprefix("① ").rstrip("…") in detail.text
+    assert bot.text("detail_plan_title") in detail.text
     back = await user.press(bot.text("btn_back_results"))
     assert back.text == results.text
 

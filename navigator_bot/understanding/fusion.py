@@ -23,6 +23,8 @@ VAGUE_MARGIN = 0.016  # best similarity over the mean of the next five: below it
 LEXICAL_ON_TOPIC = 0.9
 OFF_TOPIC_MARGIN = 0.03  # a few shared bigrams (about 0.8) are noise, not a topic
 OTHER_AUDIENCE_FACTOR = 0.35
+NAMED_WEIGHT = 2.0  # a word this telling (only this measure has it) …
+NAMED_LENGTH = 5  # … and this long names the measure (トライアル雇用): shown whoever asks
 RESULT_FLOOR = 0.35  # fused score below which a measure is not listed
 
 
@@ -84,11 +86,12 @@ def fuse(
         raw = lexical.get(measure_id, 0.0)
         score = raw / (raw + LEXICAL_HALF) + SEMANTIC_WEIGHT * _semantic_part(semantic.get(measure_id, 0.0))
         score += (priors or {}).get(measure_id, 0.0)
-        if allowed is not None and not allowed.intersection(measure.audiences):
+        own = words.get(measure_id, {})
+        named = any(len(word) >= NAMED_LENGTH and weight >= NAMED_WEIGHT for word, weight in own.items())
+        if allowed is not None and not allowed.intersection(measure.audiences) and not named:
             score *= OTHER_AUDIENCE_FACTOR
         if score < RESULT_FLOOR:
             continue
-        own = words.get(measure_id, {})
         ranked_words = sorted(own, key=lambda word: -own[word])
         fused.append(MeasureMatch(measure, round(score, 3), tuple(ranked_words[:3])))
     fused.sort(key=lambda match: (-match.score, position[match.measure.id]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,9 @@ import numpy as np
 from ..catalog import Catalog
 from ..crisis_reply import CrisisReplies
 from ..i18n import Translator
-from ..models import Audience
-from ..presenting import agency_names, category_label, measure_title
+from ..models import Audience, Facility, WindowFact
+from ..presenting import category_label
+from ..windows import Shown, Windows
 from .crisis import CrisisDetector, CrisisReading
 from .fusion import MeasureMatch, Ranking, fuse
 from .kpi import KpiAnswers, KpiQuery
@@ -27,7 +29,9 @@ from .situation import Inference, SituationReader
 from .smalltalk import SmallTalk
 
 log = logging.getLogger(__name__)
-Intent = Literal["measures", "kpi", "crisis", "danger", "line", "distress", "smalltalk", "clarify", "help"]
+Intent = Literal["measures", "window", "kpi", "crisis", "danger", "line", "distress", "smalltalk", "clarify", "help"]
+_WHERE_TO_CALL = re.compile(r"(どこ|どご)(さ|に|へ)?(電話|でんわ|かけ)")
+WINDOW_SENTENCE = 30  # characters: a longer sentence naming a window tells a story, it does not ask about it
 DEFAULT_AUDIENCES = frozenset({Audience.INDIVIDUAL, Audience.FAMILY})
 BRIEF_LENGTH = 8  # characters of normalized text: a message this short may say too little to guess from
 OFF_TOPIC = "@off-topic"  # owners of example passages in the semantic index that are not measures
@@ -51,6 +55,8 @@ class Answer:
     inferred: Inference = field(default_factory=Inference)
     smalltalk: str | None = None
     followup: tuple[MeasureMatch, ...] = ()  # after a crisis reply: what else the message asked about
+    window: str | None = None  # the facility a direct question was about (ハローワークってどこ？)
+    town: str | None = None  # the municipality the message says the person lives in (弘前に住んでいます)
 
     def to_json(self, catalog: Catalog) -> dict[str, Any]:
         """Return the answer in the `navigator-bot ask --json` format."""
@@ -58,6 +64,7 @@ class Answer:
             "query": self.query,
             "intent": self.intent,
             "text": self.text,
+            "window": self.window,
             "measures": [
                 {
                     "id": match.measure.id,
@@ -105,6 +112,15 @@ class Understanding:
                 members.setdefault(category_id, []).append(measure.id)
         self.situations = SituationReader(catalog.questionnaire, self.rewriter, members)
         self._position = {measure_id: index for index, measure_id in enumerate(catalog.measures)}
+        self.windows = Windows(catalog, translator)
+        self._window_questions = {
+            fact: ([re.compile(pattern) for pattern in patterns.ja], [re.compile(pattern) for pattern in patterns.en])
+            for fact, patterns in catalog.language.window_questions.items()
+        }
+
+    def now(self) -> dt.datetime:
+        """Return the time now (the understanding's clock, fixed in tests)."""
+        return self._now()
 
     def _passages(self) -> dict[str, list[str]]:
         """Return what the embedding model reads of each measure: its plan text, English text and phrasings."""
@@ -161,7 +177,7 @@ class Understanding:
                     priors, brief)
 
     def interpret(
-        self, text: str | Message, lang: str = "ja", audiences: Collection[Audience] | None = None, limit: int = 5
+        self, text: str | Message, lang: str = "ja", audiences: Collection[Audience] | None = None, limit: int = 3
     ) -> Answer:
         """Understand one message and compose the reply."""
         message = text if isinstance(text, Message) else self.read(text)
@@ -177,6 +193,11 @@ class Understanding:
             kpi_query = self.kpi.detect(raw, self._today(), plain=message.normalized)
             if kpi_query is None:  # a KPI question is not read again by meaning (it costs an embedding)
                 safety = self._crisis_by_meaning(message, safety)
+        if (safety.level == "line" and not safety.lines_named and inferred.situation is not None
+                and _WHERE_TO_CALL.search(message.standard)):
+            # 「兄が外出しなくなった。どこに電話すれば？」 asks for a window, not a crisis line: the answer lists the
+            # windows with their phones.
+            safety = CrisisReading(distress=safety.distress, someone_else=safety.someone_else)
         if safety.level in ("crisis", "gentle", "danger", "line"):
             # The measures are found too, for the way on after the crisis reply (never shown before it), when the
             # message spoke of work or living as well (派遣切りされて…), not only of the crisis.
@@ -192,11 +213,27 @@ class Understanding:
         if kind is not None:
             return Answer(raw, "smalltalk", self.translator.t(f"smalltalk_{kind}", lang), smalltalk=kind,
                           personas=personas, inferred=inferred)
+        town = self.windows.municipality_in(message.standard)
+        asked = self.window_question(message)
+        if asked is not None:
+            facility, facts = asked
+            ranking = self.rank(message, allowed, limit, inferred)
+            own = [match for match in ranking.matches if facility.id in match.measure.facilities
+                   and (allowed is None or set(allowed).intersection(match.measure.audiences))]
+            own += [MeasureMatch(measure, 0.0, ()) for measure in self.catalog.measures.values()
+                    if facility.id in measure.facilities and measure.id not in {m.measure.id for m in own}
+                    and (allowed is None or set(allowed).intersection(measure.audiences))]
+            text_out = self.window_text(facility, facts, lang, town, family="family" in personas)
+            if safety.distress:
+                text_out = f"{self.translator.t('distress_acknowledge', lang)}\n\n{text_out}"
+            return Answer(raw, "window", text_out, tuple(own[:3]), personas=personas, safety=safety,
+                          inferred=inferred, window=facility.id, town=town)
         ranking = self.rank(message, allowed, limit, inferred)
         if ranking.matches:
-            text_out = self.measures_text(ranking.matches, lang, distress=safety.distress)
+            text_out = self.measures_text(ranking.matches, lang, distress=safety.distress, town=town,
+                                          family="family" in personas)
             return Answer(raw, "measures", text_out, ranking.matches, personas=personas, safety=safety,
-                          inferred=inferred)
+                          inferred=inferred, town=town)
         if safety.level == "distress":
             return Answer(raw, "distress", self.crisis_replies.reply(safety, self._now(), lang), personas=personas,
                           safety=safety, inferred=inferred)
@@ -243,15 +280,65 @@ class Understanding:
             return t("why_words", lang, words=t("list_separator", lang).join(match.words))
         return category_label(self.catalog, match.measure, lang)
 
-    def measures_text(self, matches: Collection[MeasureMatch], lang: str, distress: bool = False) -> str:
-        """Return the reply listing measures, each with its agencies and why it matched."""
+    def measures_text(self, matches: Collection[MeasureMatch], lang: str, distress: bool = False,
+                      town: str | None = None, family: bool = False) -> str:
+        """Return the reply listing measures window first: where to go, what you get, how to reach it, why."""
         t = self.translator.t
         lines = [t("distress_acknowledge", lang)] if distress else []
         lines += [t("measures_intro", lang), ""]
+        shown = Shown()
         for number, match in enumerate(matches, start=1):
-            lines.append(f"{number}. {measure_title(match.measure, lang)}")
-            names = agency_names(self.catalog, match.measure, self.translator, lang)
-            lines.append("   " + t("measures_agencies", lang, agencies=names))
-            lines.append("   " + t("measures_why", lang, why=self.why(match, lang)))
-        lines += ["", t("confirm_contacts", lang)]
+            why = self.why(match, lang) if match.words else None
+            lines += self.windows.measure_block(number, match.measure, lang, self._now(), shown, why, town, family)
+            lines.append("")
+        lines += self.windows.footer(shown, lang)
+        return "\n".join(lines).strip()
+
+    def window_question(self, message: Message) -> tuple[Facility, tuple[WindowFact, ...]] | None:
+        """Return the window a short question names, with what it asks (where, phone …), or None."""
+        for sentence in message.sentences:
+            if len(sentence.compact) > WINDOW_SENTENCE:
+                continue
+            facility = self.windows.facility_named(sentence.compact)
+            if facility is None:
+                continue
+            facts = tuple(fact for fact, (japanese, english) in self._window_questions.items()
+                          if any(p.search(sentence.compact) for p in japanese)
+                          or any(p.search(sentence.spaced) for p in english))
+            if facts:
+                return facility, facts
+        return None
+
+    def window_text(self, facility: Facility, facts: Collection[WindowFact], lang: str, town: str | None = None,
+                    family: bool = False) -> str:
+        """Answer a direct question about a window from its confirmed facts, in one message."""
+        t = self.translator.t
+        windows, now, shown = self.windows, self._now(), Shown()
+        where = facility.confirm_at.get(lang)
+        lines = [f"■ {windows.name(facility, lang)}"]
+        if facility.current_name:
+            lines.append(t("window_current_name", lang, name=facility.current_name.get(lang)))
+        lines.append(facility.what_happens.get(lang) if facility.what_happens else facility.description.get(lang))
+        contacts_said = False
+        for fact in facts:
+            if fact == "where":
+                if facility.location_note:
+                    lines.append(t("facility_location", lang, note=facility.location_note.get(lang)))
+                    if facility.as_of:
+                        lines.append(t("facility_as_of_only", lang, as_of=facility.as_of))
+                elif not facility.by_municipality:
+                    lines.append(t("window_unknown_fact", lang, what=t("fact_where", lang), where=where))
+            if fact in ("where", "phone", "hours") and not contacts_said and (
+                    fact != "where" or facility.by_municipality):
+                lines += windows.contact_lines(facility, lang, now, shown, town, family)
+                contacts_said = True
+            if fact == "age":
+                lines.append(t("window_age", lang, age=facility.age.get(lang)) if facility.age
+                             else t("window_unknown_fact", lang, what=t("fact_age", lang), where=where))
+            if fact in ("cost", "booking"):
+                lines.append(t("window_unknown_fact", lang, what=t(f"fact_{fact}", lang), where=where))
+            if fact == "family":
+                lines.append(t("window_family_yes", lang) if facility.family_alone
+                             else t("window_unknown_fact", lang, what=t("fact_family", lang), where=where))
+        lines += windows.footer(shown, lang)
         return "\n".join(lines)

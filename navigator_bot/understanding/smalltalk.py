@@ -10,6 +10,8 @@ from .normalize import normalize
 
 # What may stand around a greeting without making it more than one: particles of politeness and laughter.
 _FILLER = re.compile(r"(です|ます|ございます|ね|よ|な|ー|w+|笑)+$")
+# What may follow a closing phrase at the end of a sentence (めやぐだの〜, ありがとね).
+_TRAILING = re.compile(r"(ね|よ|な|の|じゃ|わ|さ|ー|〜|~|w+|笑)+$")
 
 
 class SmallTalk:
@@ -57,9 +59,9 @@ class SmallTalk:
         """Return thanks / bye when a sentence ends with such a phrase (not where one hides inside a word: では)."""
         kind = None
         for sentence in message.sentences:
-            text = _FILLER.sub("", sentence.compact)
+            endings = (sentence.compact, _FILLER.sub("", sentence.compact), _TRAILING.sub("", sentence.compact))
             for phrase, phrase_kind in self._phrases:
-                if phrase_kind in ("thanks", "bye") and text.endswith(phrase):
+                if phrase_kind in ("thanks", "bye") and any(text.endswith(phrase) for text in endings):
                     kind = phrase_kind
                     break
         return kind
