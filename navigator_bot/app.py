@@ -166,6 +166,15 @@ class Navigator:
 
         return render_kpi_chart(self.catalog, request.kpi_ids or None, request.lang)
 
+    def render_picture(self, reply: Reply) -> bytes:
+        """Render a reply's chart or memo image as PNG (slow: adapters call this off the event loop)."""
+        if reply.image is not None:
+            from .memo_image import render_memo
+
+            return render_memo(reply.image.lines)
+        assert reply.chart is not None
+        return self.render_chart(reply.chart)
+
     def bot_commands(self, lang: str) -> list[tuple[str, str]]:
         """Return (command, description) pairs for the chat's command menu."""
         return [(name, self.translator.t(f"cmd_{name}", lang)) for name in COMMANDS]

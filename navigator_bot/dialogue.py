@@ -28,13 +28,21 @@ class ChartRequest:
 
 
 @dataclass(frozen=True)
+class MemoImage:
+    """Ask the adapter to draw these lines (the 相談メモ) as a PNG, off the event loop, and send it as a photo."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Reply:
-    """One message to show: text, rows of buttons, optionally a chart; `edit` replaces the pressed message."""
+    """One message to show: text, rows of buttons, optionally a chart or image; `edit` replaces the pressed one."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
     chart: ChartRequest | None = None
+    image: MemoImage | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from .dialogue import (
     ChartRequest,
     CommandIssued,
     Event,
+    MemoImage,
     Outcome,
     Reply,
     Start,
@@ -182,6 +183,7 @@ class DialogueEngine:
             "resume": lambda: self._render_current(state, lang, edit=False),
             "res": lambda: self._results(state, lang, edit=True),
             "memo": lambda: self._memo(state, lang),
+            "memopng": lambda: self._memo_image(state, lang),
             "area": lambda: self._choose_town(state, "", lang),
             "after": lambda: self._after_crisis(state, lang),
             "kpi": lambda: self._kpi_overview(lang, context),
@@ -404,8 +406,18 @@ class DialogueEngine:
             return self._render_current(state, lang, edit=edit)
         state.view = "memo"
         return Outcome([Reply("\n".join(self.memo_lines(state, lang)), (
+            (Button(self.t("btn_memo_image", lang), "memopng"),),
             (Button(self.t("btn_back_results", lang), "res"), Button(self.t("btn_restart", lang), "restart")),
         ), edit=edit)])
+
+    def _memo_image(self, state: ConversationState, lang: str) -> Outcome:
+        """The 相談メモ as an image to show at the counter (the text stays above it in the chat)."""
+        if find_persona(self.catalog, state.persona) is None:
+            return self._render_current(state, lang, edit=False)
+        image = MemoImage(tuple(self.memo_lines(state, lang)))
+        return Outcome([Reply(self.t("memo_image_caption", lang), (
+            (Button(self.t("btn_back_results", lang), "res"), Button(self.t("btn_restart", lang), "restart")),
+        ), image=image)], counts=[("memo_image", "")])
 
     def memo_lines(self, state: ConversationState, lang: str) -> list[str]:
         """Return the 相談メモ: who, what was chosen, where to go with contacts and what to ask, the measures."""
@@ -440,7 +452,7 @@ class DialogueEngine:
             lines += ["", self.t("memo_windows", lang)]
             for facility in facilities:
                 lines += ["", *windows.facility_detail(facility, lang, now, state.town, state.persona == "family",
-                                                       shown)]
+                                                       shown, brief=True)]
         lines += ["", self.t("memo_measures", lang)]
         lines += [f"・{windows.heading(measure, lang)}（{measure.title}）" for measure in measures]
         lines += ["", *windows.footer(shown, lang), self.t("memo_footer", lang)]

@@ -209,15 +209,15 @@ class Windows:
         return [self.t("window_medium", lang)] if shown.medium else []
 
     def facility_detail(self, facility: Facility, lang: str, now: dt.datetime, town_id: str | None,
-                        family: bool, shown: Shown) -> list[str]:
-        """Return everything known about a window, for the detail view and direct questions."""
+                        family: bool, shown: Shown, brief: bool = False) -> list[str]:
+        """Return everything known about a window, for the detail view (brief: for the 相談メモ)."""
         lines = [f"■ {self.name(facility, lang)}"]
         if facility.current_name:
             lines.append(self.t("window_current_name", lang, name=facility.current_name.get(lang)))
         lines.append(facility.what_happens.get(lang) if facility.what_happens else facility.description.get(lang))
-        if facility.what_happens:
+        if facility.what_happens and not brief:
             lines.append(facility.description.get(lang))
-        if facility.formal_name:
+        if facility.formal_name and not brief:
             lines.append(self.t("facility_formal_name", lang, name=facility.formal_name))
         if facility.age:
             lines.append(self.t("window_age", lang, age=facility.age.get(lang)))

@@ -560,6 +560,27 @@ async def test_staff_kpi_command_sends_a_real_chart(bot: Harness, standin: BotAp
     assert photo.startswith(PNG_MAGIC) and len(photo) > 10_000
 
 
+async def test_memo_image_is_sent_as_a_photo(bot: Harness, standin: BotApiStandin) -> None:
+    """The 相談メモ, then 「メモを画像で受け取る」: a PNG photo with its caption, to show at the counter."""
+    user = bot.user(6300)
+    await user.command("start")
+    await user.press(PERSONAS["family"])
+    await user.press("外出や人と関わるのがむずかしい（ひきこもり等）")
+    for _ in range(8):
+        if bot.text("btn_memo") in user.current().button_texts:
+            break
+        await user.press(bot.text("btn_skip"))
+    memo = await user.press(bot.text("btn_memo"))
+    assert "ひきこもり地域支援センター" in memo.text and bot.text("window_ask_title") in memo.text
+    mark = len(standin.calls)
+    picture = await user.press(bot.text("btn_memo_image"))
+    sent = [c for c in standin.calls[mark:] if c.chat_id == user.id and c.method in MESSAGE_METHODS]
+    assert [c.method for c in sent] == ["sendPhoto"], [c.method for c in sent]
+    assert sent[0].text == bot.text("memo_image_caption") and picture.sent
+    [photo] = standin.photos(user.id)
+    assert photo.startswith(PNG_MAGIC) and len(photo) > 10_000
+
+
 # --- persistence ----------------------------------------------------------------------------------------------------
 
 

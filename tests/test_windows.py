@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import re
 
@@ -214,3 +215,21 @@ def test_no_reply_repeats_the_contact_caveat(weekday: DialogueEngine) -> None:
     for reply in replies:
         assert reply.text.count("最新の情報は公式ページ・窓口でご確認ください") <= 1
         assert "連絡先や受付時間は、各機関の公式情報でご確認ください" not in reply.text
+
+
+def test_memo_image_is_a_phone_wide_png_of_the_memo(weekday: DialogueEngine, catalog: Catalog) -> None:
+    from PIL import Image
+
+    from navigator_bot.memo_image import WIDTH, render_memo
+
+    conversation = Conversation(weekday)
+    conversation.begin("family", "withdrawn")
+    _answer_all(conversation, "skip")
+    memo = conversation.press("memo")
+    picture = conversation.press("memopng")
+    assert picture.image is not None and picture.image.lines == tuple(memo.text.split("\n"))
+    png = render_memo(picture.image.lines)
+    image = Image.open(io.BytesIO(png))
+    assert png.startswith(b"\x89PNG") and image.width == WIDTH and image.height > 1000
+    # Dark text was drawn (not an empty page), and no line lost for want of a glyph.
+    assert image.convert("L").getextrema()[0] < 64

@@ -38,10 +38,10 @@ class ConsoleChat:
         """Print replies; buttons are numbered across the last reply that has any."""
         for reply in replies:
             print(reply.text, file=self.out)
-            if reply.chart is not None:
-                path = self.navigator.settings.data_dir / "kpi-chart.png"
-                path.write_bytes(self.navigator.render_chart(reply.chart))
-                print(f"[chart: {path}]", file=self.out)
+            if reply.chart is not None or reply.image is not None:
+                path = self.navigator.settings.data_dir / ("kpi-chart.png" if reply.chart else "memo.png")
+                path.write_bytes(self.navigator.render_picture(reply))
+                print(f"[image: {path}]", file=self.out)
             if reply.buttons:
                 self.choices = [button for row in reply.buttons for button in row]
                 for number, button in enumerate(self.choices, start=1):

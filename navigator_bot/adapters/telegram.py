@@ -425,14 +425,15 @@ class TelegramAdapter:
             if reply.edit and pressed is not None and await self._edit(context, pressed, reply):
                 pressed = None  # a later reply of the same outcome must not overwrite this one
                 continue
-            if reply.chart is not None:
+            if reply.chart is not None or reply.image is not None:
                 await self._send_chart(context, chat_id, reply)
             else:
                 await self._send_text(context, chat_id, reply.text, keyboard(reply))
 
     async def _edit(self, context: Context, pressed: Message, reply: Reply) -> bool:
         """Edit the pressed message into the reply; False if it has to be sent as a new message instead."""
-        if reply.chart is not None or _utf16_len(reply.text) > MAX_TEXT or not reply.text.strip():
+        if reply.chart is not None or reply.image is not None or _utf16_len(reply.text) > MAX_TEXT \
+                or not reply.text.strip():
             return False
         try:
             await context.bot.edit_message_text(
@@ -456,13 +457,12 @@ class TelegramAdapter:
             await context.bot.send_message(chat_id, chunk, reply_markup=markup if last else None)
 
     async def _send_chart(self, context: Context, chat_id: int, reply: Reply) -> None:
-        assert reply.chart is not None
         markup = keyboard(reply)
         with contextlib.suppress(TelegramError):
             await context.bot.send_chat_action(chat_id, "upload_photo")
         try:
-            png = await asyncio.to_thread(self.navigator.render_chart, reply.chart)
-        except Exception as error:  # a chart is a bonus: without it, still send the words
+            png = await asyncio.to_thread(self.navigator.render_picture, reply)
+        except Exception as error:  # a picture is a bonus: without it, still send the words
             log.error("chart_failed error=%s", type(error).__name__)
             await self._send_text(context, chat_id, reply.text, markup)
             return
