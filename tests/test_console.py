@@ -46,5 +46,5 @@ def test_conversation_continues_after_restart_and_forget(tmp_path: Path) -> None
 def test_staff_chart_is_written_to_the_data_folder(tmp_path: Path) -> None:
     out = _chat(tmp_path, ["/kpi"], "--staff")
     chart = tmp_path / "kpi-chart.png"
-    assert f"[chart: {chart}]" in out
+    assert f"[image: {chart}]" in out
     assert chart.read_bytes().startswith(b"\x89PNG")
