@@ -20,13 +20,12 @@ from .config import SEMANTIC_STATUS_FILE, Settings
 from .dialogue import ChartRequest, CommandIssued, Event, Outcome, Reply, UserContext
 from .engine import COMMANDS, ConversationState, DialogueEngine
 from .i18n import Translator
-from .storage import JST, StateStore, UsageCounters
+from .storage import JST, Inbox, StateStore, UsageCounters
 from .understanding import Understanding
 from .understanding.semantic import load_encoder
 
 log = logging.getLogger(__name__)
 STAFF_COMMANDS = ("stats", "reload")
-PURGE_INTERVAL = dt.timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -63,12 +62,12 @@ class Navigator:
         self.translator = translator
         self.store = store
         self.counters = UsageCounters(store)
+        self.inbox = Inbox(store)
         self._clock = clock
         self._key = _secret(settings.data_dir)
         self._encoder, self.semantic_status = load_encoder(settings.semantic)
         self._write_semantic_status()
         self._domain = self._build(catalog)
-        self._last_purge: dt.datetime | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> Navigator:
@@ -117,7 +116,6 @@ class Navigator:
     def handle(self, user: str, event: Event, context: UserContext) -> Outcome:
         """Handle one event of one user: load their state, run the engine, write everything through."""
         now = self._clock()
-        self._purge_if_due(now)
         key = self.user_key(user)
         stored = self.store.load(key)
         state = ConversationState.model_validate(stored) if stored else ConversationState()
@@ -153,18 +151,28 @@ class Navigator:
         log.info("catalog reloaded: %s", catalog.summary())
         return self.translator.t("reload_done", "ja", summary=catalog.summary())
 
-    def _purge_if_due(self, now: dt.datetime) -> None:
-        if self._last_purge is None or now - self._last_purge >= PURGE_INTERVAL:
-            removed = self.store.purge_expired(now, dt.timedelta(days=self.settings.state_ttl_days))
-            self._last_purge = now
-            if removed:
-                log.info("purged %d expired conversation(s)", removed)
+    def housekeeping(self) -> None:
+        """Delete expired conversations and old handled-update ids (adapters run it on a timer, off the loop)."""
+        now = self._clock()
+        removed = self.store.purge_expired(now, dt.timedelta(days=self.settings.state_ttl_days))
+        if removed:
+            log.info("purged %d expired conversation(s)", removed)
+        self.inbox.forget_handled(now)
+        self.store.checkpoint()  # answered updates' bodies leave the write-ahead log too
 
     def render_chart(self, request: ChartRequest) -> bytes:
         """Render a KPI chart as PNG (slow: adapters call this off the event loop)."""
         from .kpi_chart import render_kpi_chart  # matplotlib is heavy: import only when a chart is asked for
 
         return render_kpi_chart(self.catalog, request.kpi_ids or None, request.lang)
+
+    def now(self) -> dt.datetime:
+        """Return the navigator's clock."""
+        return self._clock()
+
+    def delivery_failed(self, reason: str) -> None:
+        """Count a reply that could not be delivered after every retry (shown in /stats and health)."""
+        self.counters.increment("send_failed", reason, now=self._clock())
 
     def render_picture(self, reply: Reply) -> bytes:
         """Render a reply's chart or memo image as PNG (slow: adapters call this off the event loop)."""

@@ -42,6 +42,15 @@ CREATE TABLE IF NOT EXISTS users (
     settings TEXT,
     updated_at TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox (
+    update_id INTEGER PRIMARY KEY NOT NULL,
+    body TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS handled (
+    update_id INTEGER PRIMARY KEY NOT NULL,
+    handled_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS usage_counts (
     day TEXT NOT NULL,
     metric TEXT NOT NULL,
@@ -207,6 +216,11 @@ class StateStore:
             if depth == 0 and self._checkpoint_due:
                 self._scrub()
 
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the file and empty it (deleted rows' old pages go with it)."""
+        with self._lock:
+            self._scrub()
+
     def close(self) -> None:
         """Close the connection (SQLite checkpoints and removes the WAL file); idempotent."""
         with self._lock:
@@ -238,6 +252,51 @@ class StateStore:
             return
         self._checkpoint_due = False
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+class Inbox:
+    """Updates on disk from the moment they arrive until they are answered, so that a crash loses none.
+
+    An update is written here before Telegram is told it was received (before the next getUpdates, or before the
+    webhook answers 200), processed once, then deleted. Its body holds what the person typed: it stays only while
+    waiting (seconds), and `secure_delete` zeroes it on deletion. Ids of handled updates are kept for a while so
+    that an update Telegram delivers again is not answered twice.
+    """
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    def accept(self, update_id: int, body: str, now: datetime) -> bool:
+        """Keep an arriving update; False when it is waiting already or was handled (a redelivery)."""
+        with self._store.transaction():
+            if self._store._read("SELECT 1 FROM handled WHERE update_id = ?", (update_id,)):
+                return False
+            cursor = self._store._conn.execute(
+                "INSERT OR IGNORE INTO inbox (update_id, body, received_at) VALUES (?, ?, ?)",
+                (update_id, body, _utc_stamp(now)))
+            return cursor.rowcount > 0
+
+    def done(self, update_id: int, now: datetime) -> None:
+        """Mark an update handled: its body is deleted, its id remembered."""
+        with self._store.transaction():
+            self._store._write("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+            self._store._write("INSERT OR IGNORE INTO handled (update_id, handled_at) VALUES (?, ?)",
+                               (update_id, _utc_stamp(now)))
+
+    def pending(self) -> list[tuple[int, str]]:
+        """Return the updates that arrived but were never handled (after a crash), oldest first."""
+        return [(int(row[0]), str(row[1])) for row in
+                self._store._read("SELECT update_id, body FROM inbox ORDER BY update_id", ())]
+
+    def waiting(self) -> int:
+        """How many updates wait in the inbox."""
+        return int(self._store._read("SELECT count(*) FROM inbox", ())[0][0])
+
+    def forget_handled(self, now: datetime, keep: timedelta = timedelta(days=2)) -> int:
+        """Drop the ids of updates handled longer ago than `keep` (Telegram keeps updates 24 hours)."""
+        with self._store._lock:
+            return self._store._conn.execute("DELETE FROM handled WHERE handled_at < ?",
+                                             (_utc_stamp(now - keep),)).rowcount
 
 
 MetricKey = tuple[str, str]

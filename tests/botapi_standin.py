@@ -23,10 +23,12 @@ All test-side methods are thread-safe.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
 import logging
+import random
 import re
 import threading
 import time
@@ -181,6 +183,16 @@ _FILE_PATH_RE: Final = re.compile(r"^/file/bot(?P<token>[^/]*)/(?P<path>.+)$")
 
 class StandinError(Exception):
     """Raised on misuse of the stand-in's test-side API (e.g. pressing a button that is not there)."""
+
+
+@dataclass
+class _FaultPlan:
+    share: float
+    kinds: tuple[str, ...]
+    methods: set[str] | None
+    rng: random.Random
+    retry_after: int
+    slow_seconds: float
 
 
 class _ApiError(Exception):
@@ -539,6 +551,8 @@ class BotApiStandin:
         self._webhook: dict[str, Any] | None = None
         self._blocked_users: set[int] = set()
         self._injected_errors: dict[str, list[_ApiError]] = {}
+        self._faults: _FaultPlan | None = None
+        self.faults: collections.Counter[str] = collections.Counter()  # faults injected, by kind
         self._handlers: dict[str, Callable[[dict[str, Any], dict[str, UploadedFile]], Any]] = {
             "getme": self._m_get_me,
             "logout": self._m_true,
@@ -948,6 +962,46 @@ class BotApiStandin:
             self._injected_errors.setdefault(method.lower(), []).extend(
                 _ApiError(error_code, description, parameters) for _ in range(times)
             )
+
+    def fault_plan(
+        self,
+        share: float,
+        kinds: Iterable[str] = ("429", "502", "drop", "slow"),
+        *,
+        methods: Iterable[str] | None = None,
+        seed: int = 1,
+        retry_after: int = 1,
+        slow_seconds: float = 1.0,
+    ) -> None:
+        """Make a share of Bot API calls (not getUpdates) misbehave as Telegram does, at random (seeded).
+
+        Kinds: "429" (flood control with retry_after; not processed), "502" (bad gateway; not processed),
+        "drop" (the connection closes without an answer; not processed), "slow" (answered after
+        ``slow_seconds``, past a short client timeout; processed, so a retry can duplicate it).
+        """
+        with self._lock:
+            self._faults = _FaultPlan(share, tuple(kinds), {m.lower() for m in methods} if methods else None,
+                                      random.Random(seed), retry_after, slow_seconds)
+
+    def clear_faults(self) -> None:
+        """Stop injecting faults."""
+        with self._lock:
+            self._faults = None
+
+    def _pick_fault(self, target: str) -> str | None:
+        match = _API_PATH_RE.match(urlsplit(target).path)
+        with self._lock:
+            plan = self._faults
+            if plan is None or match is None:
+                return None
+            method = match.group("method").lower()
+            if method == "getupdates" or (plan.methods is not None and method not in plan.methods):
+                return None
+            if plan.rng.random() >= plan.share:
+                return None
+            kind = plan.rng.choice(plan.kinds)
+            self.faults[kind] += 1
+            return kind
 
     def inject_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue a raw update dict (``update_id`` is assigned); returns a copy of the queued update."""
@@ -1634,6 +1688,24 @@ class BotApiStandin:
                 body = await self._read_body(reader, headers)
             connection = headers.get("connection", "").lower()
             keep_alive = "close" not in connection if version.upper() == "HTTP/1.1" else "keep-alive" in connection
+            fault = self._pick_fault(target)
+            if fault == "drop":
+                return  # the connection closes with no answer
+            if fault in ("429", "502"):
+                plan = self._faults
+                error = (_ApiError(429, f"Too Many Requests: retry after {plan.retry_after if plan else 1}",
+                                   {"retry_after": plan.retry_after if plan else 1})
+                         if fault == "429" else _ApiError(502, "Bad Gateway"))
+                payload: dict[str, Any] = {"ok": False, "error_code": error.error_code,
+                                           "description": error.description}
+                if error.parameters:
+                    payload["parameters"] = error.parameters
+                await self._write_response(writer, error.error_code, payload, keep_alive)
+                if not keep_alive:
+                    return
+                continue
+            if fault == "slow" and self._faults is not None:
+                await asyncio.sleep(self._faults.slow_seconds)
             status, payload = await self._route(http_method.upper(), target, headers, body)
             await self._write_response(writer, status, payload, keep_alive)
             if not keep_alive:

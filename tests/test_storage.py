@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from navigator_bot.storage import JST, StateStore, UsageCounters, suppress
+from navigator_bot.storage import JST, Inbox, StateStore, UsageCounters, suppress
 
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)  # 2026-11-27 00:30 in Tokyo
 STATE = {"persona": "family", "situation": "withdrawn", "answers": {"single-parent": "no"}, "shown": ["job-cafe"]}
@@ -122,7 +122,7 @@ def test_forget_deletes_everything(store: StateStore, db_path: Path) -> None:
     assert store.load("tg:7") == STATE
 
     rows = all_rows(db_path)
-    assert set(rows) == {"users", "usage_counts"}
+    assert set(rows) == {"users", "usage_counts", "inbox", "handled"}
     assert not [row for table in rows.values() for row in table if any("424242" in str(value) for value in row)]
     # Nor in the bytes on disk: secure_delete zeroes the rows, the checkpoint empties the WAL.
     for file in db_path.parent.iterdir():
@@ -304,3 +304,19 @@ def test_counters_hold_no_user_identifiers(store: StateStore, db_path: Path) -> 
         conn.close()
     assert columns == ["day", "metric", "key", "count"]
     assert sorted(rows) == [("2026-11-27", "conversation_started", "", 1), ("2026-11-27", "persona", "family", 1)]
+
+
+def test_inbox_keeps_updates_until_handled_and_drops_redeliveries(store: StateStore, db_path: Path) -> None:
+    inbox = Inbox(store)
+    assert inbox.accept(10, '{"update_id": 10, "text": "secret-typed-words"}', T0)
+    assert inbox.accept(11, '{"update_id": 11}', T0)
+    assert not inbox.accept(10, '{"update_id": 10}', T0)  # delivered again while waiting
+    assert [update_id for update_id, _ in inbox.pending()] == [10, 11] and inbox.waiting() == 2
+    inbox.done(10, T0)
+    assert not inbox.accept(10, '{"update_id": 10}', T0)  # delivered again after it was answered
+    assert [update_id for update_id, _ in inbox.pending()] == [11]
+    store.checkpoint()
+    for file in db_path.parent.iterdir():  # the typed words are gone from the file once answered
+        assert b"secret-typed-words" not in file.read_bytes(), file.name
+    assert inbox.forget_handled(T0 + timedelta(days=3)) == 1
+    assert inbox.accept(10, '{"update_id": 10}', T0 + timedelta(days=3))  # ids are kept for two days only

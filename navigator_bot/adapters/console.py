@@ -56,6 +56,7 @@ class ConsoleChat:
     def run(self, lines: TextIO, interactive: bool) -> int:
         """Run until end of input (Ctrl-D) or /quit."""
         print("（番号でボタンを選べます。文章もそのまま書けます。/quit で終了）", file=self.out)
+        self.navigator.housekeeping()  # expired conversations go before this one is read
         has_state = self.navigator.has_conversation(CONSOLE_USER)
         self.send(ButtonPressed("resume") if has_state else Start())
         while True:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hashlib
+import json
 import logging
 import re
 import secrets
@@ -29,7 +31,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -55,9 +57,11 @@ from ..dialogue import (
     pack_callback,
     unpack_callback,
 )
+from .delivery import RetryingRequest, rate_limiter
 
 if TYPE_CHECKING:
     from ..app import Navigator
+    from ..storage import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,8 @@ Callback: TypeAlias = Callable[[Update, Context], Awaitable[None]]
 
 MAX_TEXT = 4096  # Telegram's limit for a message, in UTF-16 code units
 MAX_CAPTION = 1024  # ... and for a photo caption
-MAX_CONCURRENT_UPDATES = 64
+MAX_CONCURRENT_UPDATES = 16
+HOUSEKEEPING_INTERVAL = 3600.0  # seconds
 MISSING_TOKEN = (
     "No Telegram bot token: set NAVIGATOR_TELEGRAM_TOKEN (or TELEGRAM_BOT_TOKEN) to the token from @BotFather.\n"
     "Telegram のボットトークンがありません。@BotFather で発行したトークンを環境変数 NAVIGATOR_TELEGRAM_TOKEN"
@@ -214,6 +219,33 @@ class _KeyedLocks:
         return len(self._locks)
 
 
+class InboxQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """PTB's update queue, with every update written to the inbox before it is queued.
+
+    PTB's Updater puts each fetched update here before it asks for the next batch (which tells Telegram the
+    batch was received), and the webhook handler puts it here before answering 200: so an update is on disk
+    before Telegram forgets it. A redelivered update (same update_id) is dropped here.
+    """
+
+    def __init__(self, inbox: Inbox, clock: Callable[[], dt.datetime]) -> None:
+        super().__init__()
+        self.inbox = inbox
+        self._clock = clock
+
+    async def put(self, item: object) -> None:
+        """Keep an update on disk, then queue it; drop it if it was seen before."""
+        if isinstance(item, Update):
+            body = json.dumps(item.to_dict(), ensure_ascii=False)
+            if not self.inbox.accept(item.update_id, body, self._clock()):
+                log.info("update_redelivered update_id=%s dropped", item.update_id)
+                return
+        await super().put(item)
+
+    async def requeue(self, item: Update) -> None:
+        """Queue an update found waiting in the inbox at start-up (it is on disk already)."""
+        await super().put(item)
+
+
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     """Processes updates of different users concurrently, and the updates of one user one by one, in order.
 
@@ -225,14 +257,18 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     does (nothing before it suspends), and asyncio.Lock wakes waiters first in, first out.
     """
 
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+                 handled: Callable[[int], None] | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self.locks = _KeyedLocks()
+        self._handled = handled
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Wait for the sender's earlier updates, then process this one within the global limit."""
+        """Wait for the sender's earlier updates, process this one within the global limit, mark it handled."""
         async with self.locks.hold(self._key(update)):
             await super().process_update(update, coroutine)
+            if self._handled is not None and isinstance(update, Update):
+                self._handled(update.update_id)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the update's handlers."""
@@ -261,6 +297,7 @@ class TelegramAdapter:
         self.settings = settings
         self.navigator = navigator
         self._heartbeat: asyncio.Task[None] | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
 
     # --- wiring ------------------------------------------------------------------------------------------------
 
@@ -307,6 +344,29 @@ class TelegramAdapter:
         except TelegramError as error:  # the bot works without a menu; do not refuse to start over it
             log.warning("set_my_commands failed: %s", type(error).__name__)
         self._heartbeat = asyncio.create_task(self._beat(self.settings.data_dir / HEARTBEAT_FILE))
+        self._housekeeping = asyncio.create_task(self._keep_house())
+        await self._requeue_waiting(application)
+
+    async def _requeue_waiting(self, application: BotApplication) -> None:
+        """Answer what arrived before a crash but was never answered: first, in the order it came."""
+        queue = application.update_queue
+        waiting = self.navigator.inbox.pending()
+        for _update_id, body in waiting:
+            update = Update.de_json(json.loads(body), application.bot)
+            if update is None:
+                continue
+            if isinstance(queue, InboxQueue):
+                await queue.requeue(update)
+            else:
+                await queue.put(update)
+        if waiting:
+            log.warning("inbox: %d update(s) left unanswered by the last run, answering now", len(waiting))
+
+    async def _keep_house(self) -> None:
+        """Off the event loop, now and then: delete expired conversations and old handled update ids."""
+        while True:
+            await asyncio.to_thread(self.navigator.housekeeping)
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL)
 
     async def _beat(self, path: Path) -> None:
         """Touch the heartbeat file while the event loop runs (the container's HEALTHCHECK reads it)."""
@@ -316,10 +376,11 @@ class TelegramAdapter:
 
     async def post_shutdown(self, application: BotApplication) -> None:
         """Stop the heartbeat and close the navigator (its SQLite file)."""
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+        for task in (self._heartbeat, self._housekeeping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self.navigator.close()
 
     # --- handlers ----------------------------------------------------------------------------------------------
@@ -397,6 +458,10 @@ class TelegramAdapter:
             "update_failed update_id=%s update=%s handler=%s error=%s detail=%r traceback=%s",
             update_id, kind, handler, "<-".join(chain) or "-", detail, where or "-",
         )  # fmt: skip
+        undelivered = isinstance(error, (NetworkError, RetryAfter)) and not isinstance(error, BadRequest)
+        if undelivered:  # every retry spent: say so, count it (health and /stats show it)
+            log.error("reply_not_delivered update_id=%s reason=%s", update_id, type(error).__name__)
+            self.navigator.delivery_failed(type(error).__name__.lower())
         if isinstance(error, Forbidden) or not isinstance(update, Update) or update.effective_chat is None:
             return  # blocked by the user, or nobody to tell
         try:
@@ -488,12 +553,20 @@ def build_application(settings: Settings, navigator: Navigator) -> BotApplicatio
         raise ValueError("settings.telegram_token is not set")
     quiet_library_logging()
     adapter = TelegramAdapter(settings, navigator)
+    inbox = navigator.inbox
+    processor = PerUserUpdateProcessor(settings.concurrent_updates,
+                                       handled=lambda update_id: inbox.done(update_id, navigator.now()))
     application = (
         ApplicationBuilder()
         .token(settings.telegram_token)
+        .update_queue(InboxQueue(inbox, navigator.now))
         .base_url(settings.telegram_api_url)
         .base_file_url(api_file_url(settings.telegram_api_url))
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(processor)
+        .request(RetryingRequest(settings.send_retries, settings.retry_backoff, connection_pool_size=16,
+                                 read_timeout=settings.api_timeout, write_timeout=settings.api_timeout,
+                                 connect_timeout=settings.api_timeout, pool_timeout=settings.api_timeout))
+        .rate_limiter(rate_limiter(settings.send_retries))
         .post_init(adapter.post_init)
         .post_shutdown(adapter.post_shutdown)
         .build()
@@ -554,10 +627,12 @@ def run(settings: Settings) -> int:
                 secret_token=settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
                 drop_pending_updates=False,
+                bootstrap_retries=-1,  # an API outage at start-up is waited out
             )
         else:
             log.info("starting polling mode")
-            application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+            application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
+                                    bootstrap_retries=-1)
     except InvalidToken:
         print(TOKEN_REJECTED, file=sys.stderr)
         return 2
