@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +37,7 @@ OPENED_KEPT = 10  # measures opened, kept (ids only) for the 相談メモ
 ANSWER_WORDS = frozenset({"yes", "no", "unknown", "skip"})
 AFTER_CRISIS = 3  # measures offered after a crisis reply: a few, gently
 LABEL_LIMIT = 28
+STEPPED = frozenset({"p", "s", "a", "back", "pg", "restart", "area", "town", "after"})  # change the state
 COMMANDS = ("start", "help", "menu", "kpi", "search", "lang", "privacy", "forget", "cancel")
 
 
@@ -52,6 +54,7 @@ class ConversationState(BaseModel):
     page: int = 0
     detail: str | None = None
     pending: list[str] = Field(default_factory=list)  # measure ids to show after a crisis reply (never text)
+    step: int = 0  # counts the screens shown; buttons carry the step of their screen
     town: str | None = None  # municipality id, only when the person chose or wrote it (for their local desk)
     opened: list[str] = Field(default_factory=list)  # measure ids the person opened, for the 相談メモ
 
@@ -78,7 +81,22 @@ class DialogueEngine:
     # --- entry point -------------------------------------------------------------------------------------------
 
     def handle(self, state: ConversationState, event: Event, context: UserContext) -> Outcome:
-        """Apply one event to the state (in place) and return what to send."""
+        """Apply one event to the state (in place) and return what to send, buttons marked with the new step."""
+        if self._stale(state, event):
+            # A second tap on a screen already left (two taps on 「戻る」, ten on a persona): show where the
+            # conversation is — the same screen, so the message is left as it is — change nothing, count nothing.
+            stale = self._render_current(state, self._lang(state, context), edit=True, stamp=state.step)
+            stale.counts.clear()
+            return stale
+        outcome = self._handle(state, event, context)
+        state.step += 1
+        outcome.replies[:] = [
+            replace(reply, buttons=tuple(tuple(button.stamped(state.step) for button in row) for row in reply.buttons))
+            for reply in outcome.replies
+        ]
+        return outcome
+
+    def _handle(self, state: ConversationState, event: Event, context: UserContext) -> Outcome:
         lang = self._lang(state, context)
         if isinstance(event, Start):
             return self._restart(state, lang, counts=[("conversation_started", "")])
@@ -91,6 +109,12 @@ class DialogueEngine:
         if isinstance(event, UnsupportedMessage):
             return Outcome([Reply(self.t("unsupported_message", lang), self._resume_row(state, lang))])
         raise TypeError(f"unknown event {event!r}")
+
+    @staticmethod
+    def _stale(state: ConversationState, event: Event) -> bool:
+        """True for a press of a state-changing button on a screen that is no longer the current one."""
+        return (isinstance(event, ButtonPressed) and event.step is not None and event.step != state.step
+                and event.action.partition(":")[0] in STEPPED)
 
     def t(self, key: str, lang: str, **values: object) -> str:
         """Return a UI string."""
@@ -241,7 +265,16 @@ class DialogueEngine:
                 return question, steps_before + index + 1, total
         return None, total, total
 
-    def _render_current(self, state: ConversationState, lang: str, edit: bool, intro: bool = False) -> Outcome:
+    def _render_current(self, state: ConversationState, lang: str, edit: bool, intro: bool = False,
+                        stamp: int | None = None) -> Outcome:
+        outcome = self._render(state, lang, edit, intro)
+        if stamp is not None:
+            outcome.replies[:] = [replace(reply, buttons=tuple(tuple(b.stamped(stamp) for b in row)
+                                                               for row in reply.buttons))
+                                  for reply in outcome.replies]
+        return outcome
+
+    def _render(self, state: ConversationState, lang: str, edit: bool, intro: bool = False) -> Outcome:
         persona = find_persona(self.catalog, state.persona)
         if persona is None:
             text = self.t("ask_persona", lang)

@@ -45,3 +45,13 @@ def test_text_answer_and_english() -> None:
     assert "Youth Support Station" in result.stdout
     result = _ask("ジョブカフェの新規登録者数")
     assert "14,317" in result.stdout
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    import subprocess
+    import sys
+
+    lines = "\n".join(["正社員になりたい"] * 200) + "\n"
+    result = subprocess.run(f"{sys.executable} -m navigator_bot ask - | head -1", shell=True, input=lines,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.stdout.count("\n") == 1 and "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

@@ -34,6 +34,7 @@ from navigator_bot.adapters.telegram import (
     api_file_url,
     build_application,
     keyboard,
+    quiet_library_logging,
     run,
     split_text,
     webhook_path,
@@ -465,19 +466,34 @@ async def test_non_text_messages_get_a_kind_reply(bot: Harness, standin: BotApiS
 
 
 async def test_group_chat_points_to_a_private_chat(bot: Harness, standin: BotApiStandin) -> None:
-    """In a group: one short pointer to a private chat per message; no engine call, nothing stored."""
+    """In a group: a pointer to a private chat when addressed (command, mention); silence otherwise; nothing stored."""
     user = bot.user(5002)
     group = DEFAULT_GROUP_CHAT_ID
-    for inject in (
-        lambda: standin.send_group_text(user.id, "R4の就職件数は？"),
-        lambda: standin.send_command(user.id, "/start", chat_type="group", chat_id=group),
+    name = bot.app.bot.username
+    mention = {"text": f"@{name} 相談したい", "entities": [{"type": "mention", "offset": 0, "length": len(name) + 1}]}
+    for inject, answered in (
+        (lambda: standin.send_group_text(user.id, "R4の就職件数は？"), False),  # not spoken to: no spam
+        (lambda: standin.send_command(user.id, "/start", chat_type="group", chat_id=group), True),
+        (lambda: standin._inject_message(user.id, "group", group, "text", mention), True),
     ):
         mark = len(standin.calls)
         update = inject()
         await bot.finished(("update", update["update_id"]))
         sent = [c for c in standin.calls[mark:] if c.method in MESSAGE_METHODS]
-        assert [(c.chat_id, c.text) for c in sent] == [(group, bot.text("group_chat"))]
+        assert [(c.chat_id, c.text) for c in sent] == ([(group, bot.text("group_chat"))] if answered else [])
     assert bot.navigator is not None and bot.navigator.store.count_users() == 0
+
+
+async def test_ptb_never_logs_an_update_body(caplog: pytest.LogCaptureFixture) -> None:
+    """PTB logs the received data when it cannot parse an update; the filter keeps the line, not the words."""
+    quiet_library_logging()
+    caplog.set_level(logging.INFO)
+    logging.getLogger("telegram.Bot").critical("Error while parsing updates! Received data was %r",
+                                               [{"message": {"text": "死にたい 山田太郎"}}])
+    logging.getLogger("telegram.ext.Updater").critical("Something went wrong. Received data was: %r",
+                                                       {"message": {"text": "山田太郎"}})
+    assert "山田" not in caplog.text and "死にたい" not in caplog.text
+    assert caplog.text.count("not logged") == 2
 
 
 # --- many users, ordering, charts -----------------------------------------------------------------------------------
@@ -503,7 +519,7 @@ async def test_several_users_at_once_each_end_in_their_own_state(
         for user_id, labels in JOURNEYS.items():
             if index < len(labels):
                 message, data = users[user_id].find(labels[index])
-                events[user_id].append(ButtonPressed(unpack_callback(data) or ""))
+                events[user_id].append(unpack_callback(data) or ButtonPressed(""))
                 round_.append(users[user_id].press_data(message.message_id, data))
         await asyncio.gather(*round_)
 

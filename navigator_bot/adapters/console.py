@@ -18,7 +18,8 @@ def parse_input(line: str, choices: list[Button]) -> Event | None:
     if not text:
         return None
     if text.isdigit() and 1 <= int(text) <= len(choices):
-        return ButtonPressed(choices[int(text) - 1].action)
+        chosen = choices[int(text) - 1]
+        return ButtonPressed(chosen.action, chosen.step)
     if text.startswith("/"):
         name, _, args = text[1:].partition(" ")
         return Start() if name == "start" else CommandIssued(name.lower(), args)

@@ -118,6 +118,27 @@ def quiet_library_logging() -> None:
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    for name in UPDATE_BODY_LOGGERS:
+        target = logging.getLogger(name)
+        if not any(isinstance(existing, NoUpdateBodies) for existing in target.filters):
+            target.addFilter(NoUpdateBodies())
+
+
+UPDATE_BODY_LOGGERS = ("telegram.Bot", "telegram.ext.Updater", "telegram.ext.Application", "telegram.ext",
+                       "telegram")
+
+
+class NoUpdateBodies(logging.Filter):
+    """PTB logs a whole update (typed text, names) when it cannot parse one: keep the line, drop the body."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite a record that would print received data; let every other record through unchanged."""
+        message = str(record.msg)
+        if "Received data" in message or "received data" in message:
+            record.msg = message.split("Received data")[0].split("received data")[0].rstrip() + \
+                " (the update's content is not logged)"
+            record.args = ()
+        return True
 
 
 def _lang(update: object) -> str:
@@ -173,7 +194,8 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """Return the reply's buttons as an inline keyboard (callback data versioned and size-checked), or None."""
     rows = [
-        [InlineKeyboardButton(button.label, callback_data=pack_callback(button.action)) for button in row]
+        [InlineKeyboardButton(button.label, callback_data=pack_callback(button.action, button.step))
+         for button in row]
         for row in reply.buttons
         if row
     ]
@@ -304,9 +326,10 @@ class TelegramAdapter:
     def install(self, application: BotApplication) -> None:
         """Add the handlers and the error handler to an application."""
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-        shared = (filters.ChatType.GROUPS | filters.ChatType.CHANNEL) & (
-            filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
-        )
+        # In a group the bot speaks only when spoken to (a command, or a mention checked in on_group): answering
+        # every message would be spam and run into Telegram's 20-a-minute group limit. Channel posts: no reply.
+        shared = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & (
+            filters.COMMAND | filters.Entity("mention") | filters.REPLY)
         # Edited messages have no handler: re-reading an edit would answer the same message twice.
         application.add_handlers(
             [
@@ -418,21 +441,38 @@ class TelegramAdapter:
             await query.answer()
         except TelegramError as error:  # e.g. the query is too old after a restart: still handle the press
             log.info("answer_callback_query failed: %s", type(error).__name__)
-        # Old versions and foreign data become an empty action, which the engine answers as a stale button.
-        action = unpack_callback(query.data or "") or ""
+        # Old versions, foreign and forged data become an empty action, which the engine answers as a stale button.
+        pressed = unpack_callback(query.data or "") or ButtonPressed("")
         chat = update.effective_chat
         if chat is not None and chat.type != chat.PRIVATE:
             await self.on_group(update, context)
             return
-        await self._converse(update, context, ButtonPressed(action))
+        await self._converse(update, context, pressed)
 
     async def on_group(self, update: Update, context: Context) -> None:
-        """Anything in a group or channel: one short pointer to a private chat; no engine call, no state."""
+        """Addressed in a group: one short pointer to a private chat; no engine call, no state."""
         started = time.perf_counter()
         chat = update.effective_chat
-        assert chat is not None
+        message = update.effective_message
+        if chat is None:
+            return
+        if message is not None and update.callback_query is None and not self._addressed(message, context):
+            return
         await context.bot.send_message(chat.id, self.navigator.text("group_chat", _lang(update)))
         self._log_event(update, "group_chat", started, 1)
+
+    @staticmethod
+    def _addressed(message: Message, context: Context) -> bool:
+        """True for a command, a mention of this bot, or a reply to one of its messages."""
+        text = message.text or message.caption or ""
+        username = (context.bot.username or "").lower()
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0].lower()
+            return "@" not in command or command.endswith(f"@{username}")
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == context.bot.id:
+            return True
+        return bool(username) and f"@{username}" in text.lower()
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log one line about a failed update (no text, names or token) and apologise to the user."""
@@ -476,7 +516,9 @@ class TelegramAdapter:
     async def _converse(self, update: Update, context: Context, event: Event) -> None:
         started = time.perf_counter()
         user = update.effective_user
-        assert user is not None
+        if user is None:  # e.g. a message sent on behalf of a chat: nobody to keep a conversation with
+            log.info("update_without_sender update_id=%s ignored", update.update_id)
+            return
         # A press on a message Telegram no longer sends along has no chat: answer in the private chat (same id).
         chat_id = update.effective_chat.id if update.effective_chat is not None else user.id
         user_context = UserContext(is_staff=user.id in self.settings.staff_ids, language_hint=user.language_code)
