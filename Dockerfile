@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     NAVIGATOR_DATA_DIR=/data \
-    NAVIGATOR_CATALOG_DIR=/app/catalog
+    NAVIGATOR_CATALOG_DIR=/app/catalog \
+    NAVIGATOR_WEBHOOK_LISTEN=0.0.0.0
 
 WORKDIR /app
 
@@ -25,6 +26,8 @@ RUN pip install . \
 # /app/catalog is baked in; mount another folder over it (read-only is fine) to change the catalog without a rebuild.
 VOLUME ["/data"]
 USER navigator
+# Inside the container the webhook listens on every interface; publish it to the host's loopback only
+# (docker run -p 127.0.0.1:8443:8443), where the HTTPS reverse proxy reaches it.
 EXPOSE 8443
 
 HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 CMD ["navigator-bot", "health"]

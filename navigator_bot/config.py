@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_port: int = 8443
-    webhook_listen: str = "0.0.0.0"
+    webhook_listen: str = Field(default="127.0.0.1", description="Address the webhook listens on (behind a proxy).")
+    webhook_max_body: int = Field(default=1_048_576, ge=1024, description="Largest webhook body read, in bytes.")
     state_ttl_days: int = Field(default=30, ge=1)
     semantic: bool = Field(default=True, description="Meaning-based search with the bundled embedding model.")
     embedding_cache_dir: Path | None = Field(

@@ -776,6 +776,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _post_raw(port: int, path: str, declared: int) -> int:
+    """Send only the head of a POST declaring a large body; return the status the server answers with."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {declared}\r\n\r\n".encode())
+        head = conn.recv(200).decode("latin-1")
+    return int(head.split()[1])
+
+
 def _post_update(url: str, update: dict[str, Any], secret: str) -> int:
     request = urllib.request.Request(
         url,
@@ -823,11 +832,14 @@ def test_cli_run_webhook_mode_sets_a_hashed_path_and_checks_the_secret(
                 "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
             },
         }
-        url = f"http://127.0.0.1:{port}/{path}"
+        url = f"http://127.0.0.1:{port}/aomori/{path}"  # the public URL's path prefix is kept
         deadline = time.monotonic() + 10
         while (status := _post_update(url, update, "wrong-secret")) != 403 and time.monotonic() < deadline:
             time.sleep(0.1)  # the server may still be starting: connection refused
         assert status == 403
+        assert _post_update(f"http://127.0.0.1:{port}/{path}", update, secret) == 404  # not without the prefix
+        # A large body without the secret is refused on its declared size, before it is read.
+        assert _post_raw(port, f"/aomori/{path}", 50_000_000) == 413
         assert _post_update(url, update | {"update_id": 2}, secret) == 200
         greeting = standin.next_bot_call_sync("sendMessage", chat_id=9100, timeout=10)
         assert greeting.button_texts == list(PERSONAS.values())

@@ -659,18 +659,10 @@ def run(settings: Settings) -> int:
     application = build_application(settings, navigator)  # post_shutdown closes the navigator
     try:
         if settings.webhook_url:
-            path = webhook_path(settings.telegram_token)
-            log.info("starting webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port)
-            application.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=path,
-                webhook_url=settings.webhook_url.rstrip("/") + "/" + path,
-                secret_token=settings.webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,
-                bootstrap_retries=-1,  # an API outage at start-up is waited out
-            )
+            from .webhook import serve  # aiohttp: imported in webhook mode only
+
+            log.info("starting webhook mode")
+            asyncio.run(serve(application, settings, webhook_path(settings.telegram_token)))
         else:
             log.info("starting polling mode")
             application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
