@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from .config import SEMANTIC_STATUS_FILE, Settings
 from .dialogue import ChartRequest, CommandIssued, Event, Outcome, Reply, UserContext
 from .engine import COMMANDS, ConversationState, DialogueEngine
 from .i18n import Translator
-from .storage import JST, Inbox, StateStore, UsageCounters
+from .storage import JST, Inbox, StateStore, StorageError, UsageCounters
 from .understanding import Understanding
 from .understanding.semantic import load_encoder
 
@@ -37,14 +38,36 @@ class _Domain:
     engine: DialogueEngine
 
 
-def _secret(data_dir: Path) -> bytes:
-    """Return the key that turns chat ids into pseudonymous user keys, created once per data folder."""
-    path = data_dir / "user-key.secret"
+KEY_FILE = "user-key.secret"
+_KEY_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def _secret(data_dir: Path, has_data: bool) -> bytes:
+    """Return the key that turns chat ids into pseudonymous user keys, created once per data folder.
+
+    Without its key the stored conversations cannot be found again (and a short or empty key would make the
+    pseudonyms recomputable from user ids): a missing key with data present, or a malformed key, stops the bot.
+    """
+    path = data_dir / KEY_FILE
     if not path.exists():
+        if has_data:
+            raise StorageError(f"{path} is missing, but the database holds conversations: restore the key from a "
+                               "backup, or move navigator.sqlite3 away to start afresh")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+            handle.flush()
+            os.fsync(handle.fileno())
+        directory = os.open(data_dir, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the new file's name is durable too
+        finally:
+            os.close(directory)
+    key = path.read_text(encoding="ascii", errors="replace").strip()
+    if not _KEY_RE.fullmatch(key):
+        raise StorageError(f"{path} is not a valid key (64 hexadecimal characters expected, found {len(key)} "
+                           "characters): restore it from a backup")
+    return key.encode()
 
 
 class Navigator:
@@ -64,7 +87,7 @@ class Navigator:
         self.counters = UsageCounters(store)
         self.inbox = Inbox(store)
         self._clock = clock
-        self._key = _secret(settings.data_dir)
+        self._key = _secret(settings.data_dir, has_data=store.count_users() > 0)
         self._encoder, self.semantic_status = load_encoder(settings.semantic)
         self._write_semantic_status()
         self._domain = self._build(catalog)

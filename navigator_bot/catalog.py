@@ -30,6 +30,7 @@ from .models import (
 from .yaml_lines import LocatedYaml, YamlSyntaxError, load_located
 
 PACKAGED_CATALOG = Path(__file__).resolve().parent / "_catalog"
+MAX_FILE_BYTES = 2_000_000  # the largest shipped file is about 0.2 MB
 CHECKOUT_CATALOG = Path(__file__).resolve().parent.parent / "catalog"
 
 
@@ -182,6 +183,12 @@ class _Builder:
     def read(self, path: Path) -> None:
         name = _display_name(path)
         try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                self.issues.append(CatalogIssue(name, None, "", f"the file is {size / 1e6:.1f} MB; a catalog file may "
+                                                f"be at most {MAX_FILE_BYTES / 1e6:.0f} MB"))
+                self.unparsed = True
+                return
             located = load_located(path.read_text(encoding="utf-8"))
         except YamlSyntaxError as error:
             self.issues.append(CatalogIssue(name, error.line, "", error.message))

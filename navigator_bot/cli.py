@@ -13,6 +13,10 @@ from .catalog import CatalogInvalid, load_catalog
 from .config import HEARTBEAT_FILE, HEARTBEAT_MAX_AGE, SEMANTIC_STATUS_FILE, Settings
 from .schema import catalog_json_schema_text
 
+DATABASE_FILE = "navigator.sqlite3"
+KEY_FILE = "user-key.secret"
+INBOX_MAX_AGE = 300.0  # seconds an update may wait unanswered before health says the bot is stuck
+
 
 def _validate(args: argparse.Namespace) -> int:
     try:
@@ -94,22 +98,55 @@ def _chart(args: argparse.Namespace) -> int:
 
 
 def _health(_: argparse.Namespace) -> int:
+    import sqlite3
     import time
 
     settings = Settings()
     try:
         load_catalog(settings.catalog_dir)
     except CatalogInvalid as error:
-        print(f"unhealthy: catalog has {len(error.issues)} problem(s)", file=sys.stderr)
+        print(f"unhealthy: catalog has {len(error.issues)} problem(s); first: {error.issues[0]}", file=sys.stderr)
         return 1
     heartbeat = settings.data_dir / HEARTBEAT_FILE
     if heartbeat.exists() and time.time() - heartbeat.stat().st_mtime > HEARTBEAT_MAX_AGE:
         print(f"unhealthy: no heartbeat for over {HEARTBEAT_MAX_AGE:.0f} s", file=sys.stderr)
         return 1
+    database = settings.data_dir / DATABASE_FILE
+    waiting = ""
+    if database.exists():
+        try:
+            if database.stat().st_size == 0:
+                raise sqlite3.DatabaseError("the file is empty (0 bytes)")
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+                if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    raise sqlite3.DatabaseError("the integrity check failed")
+                users = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+                tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                oldest = conn.execute("SELECT min(received_at) FROM inbox").fetchone()[0] if "inbox" in tables \
+                    else None
+        except sqlite3.Error as error:
+            print(f"unhealthy: the database {database} cannot be read: {error}", file=sys.stderr)
+            return 1
+        if users and not (settings.data_dir / KEY_FILE).exists():
+            print(f"unhealthy: {KEY_FILE} is missing while the database holds conversations", file=sys.stderr)
+            return 1
+        if oldest is not None:
+            age = time.time() - _stamp_seconds(oldest)
+            if age > INBOX_MAX_AGE:
+                print(f"unhealthy: an update has waited {age:.0f} s unanswered", file=sys.stderr)
+                return 1
+            waiting = ", updates waiting"
     status_file = settings.data_dir / SEMANTIC_STATUS_FILE
     status = status_file.read_text(encoding="utf-8").strip() if status_file.exists() else "not started yet"
-    print(f"healthy (semantic search: {status})")
+    print(f"healthy (semantic search: {status}{waiting})")
     return 0
+
+
+def _stamp_seconds(stamp: str) -> float:
+    """Return a stored UTC stamp as seconds since the epoch."""
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -121,6 +121,10 @@ def _open_private(path: Path) -> None:
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
+class StorageError(RuntimeError):
+    """The data folder or database cannot be used as it is; the message says what to do."""
+
+
 class StateStore:
     """Per-user conversation state and settings, written through to one SQLite file.
 
@@ -134,12 +138,24 @@ class StateStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         """Open (creating if needed) the database at `path`; ":memory:" gives a private in-memory one."""
         if str(path) != ":memory:":
-            _open_private(Path(path))
+            file = Path(path)
+            if file.exists() and file.stat().st_size == 0:
+                raise StorageError(f"{file} is empty (0 bytes): restore it from a backup, or delete it to start with "
+                                   "no stored conversations")
+            _open_private(file)
         self._lock = threading.RLock()
         self._depth = 0
         self._checkpoint_due = False
         # isolation_level=None: autocommit, so each write is its own transaction unless inside transaction().
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            self._open(path)
+        except sqlite3.DatabaseError as error:
+            self._conn.close()
+            raise StorageError(f"{path} cannot be used as the database ({error}): restore it from a backup, or "
+                               "move it away to start with no stored conversations") from error
+
+    def _open(self, path: str | os.PathLike[str]) -> None:
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.execute("PRAGMA secure_delete = ON")  # zero deleted and overwritten rows in the file
@@ -150,6 +166,8 @@ class StateStore:
             raise RuntimeError(f"{path}: schema version {version}, expected {_SCHEMA_VERSION}")
         self._conn.executescript(_SCHEMA)
         self._conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        if self._conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise sqlite3.DatabaseError("the integrity check failed")
 
     def load(self, user_key: str) -> dict[str, Any] | None:
         """The saved conversation state of one user, or None."""

@@ -73,8 +73,30 @@ def _record_lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> 
             _record_lines(item, (*path, index), lines)
 
 
+MAX_DEPTH = 40  # the catalog nests a few levels; deeper is a mistake or an attack on the parser
+
+
+def _refuse_aliases_and_depth(text: str) -> None:
+    """Refuse anchors and aliases (a few bytes can expand to gigabytes: the "billion laughs") and deep nesting."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise YamlSyntaxError("anchors and aliases (& and *) are not allowed in the catalog: write values "
+                                      "out in full", event.start_mark.line + 1)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", event.start_mark.line + 1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError:
+        return  # a syntax error: the full parse below reports it with its line
+
+
 def load_located(text: str) -> LocatedYaml:
     """Parse YAML text into data and a map from each path to its line; raise YamlSyntaxError if invalid."""
+    _refuse_aliases_and_depth(text)
     loader = _UniqueKeyLoader(text)
     try:  # parse once: the same node tree gives the data and the lines
         node = loader.get_single_node()

@@ -132,3 +132,23 @@ def test_cli_validate_reads_environment(catalog_copy: Path, monkeypatch: pytest.
     result = subprocess.run([sys.executable, "-m", "navigator_bot", "validate"], capture_output=True, text=True,
                             timeout=60, check=False, env=env)
     assert result.returncode == 1 and "kpis[3]" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "text", "problem"), [
+    ("bomb.yaml", "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+     + "".join(f"{x}: &{x} [{', '.join([f'*{p}'] * 9)}]\n" for p, x in zip("abcdefgh", "bcdefghi", strict=True)),
+     "anchors and aliases"),
+    ("big.yaml", 'source: "' + "x" * 3_000_000 + '"\n', "at most 2 MB"),
+    ("deep.yaml", "source: " + "[" * 50_000 + "]" * 50_000 + "\n", "nest"),
+])
+def test_hostile_catalog_files_are_refused_fast_with_their_file(catalog_copy: Path, name: str, text: str,
+                                                               problem: str) -> None:
+    import time
+
+    (catalog_copy / name).write_text(text, encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(CatalogInvalid) as raised:
+        load_catalog(catalog_copy)
+    assert time.perf_counter() - started < 1.0  # a 346-byte alias bomb once took 7 s and 1.1 GB
+    first = str(raised.value.issues[0])
+    assert first.startswith(f"{catalog_copy / name}") and problem in first, first

@@ -133,3 +133,38 @@ def test_kill_9_loses_no_acknowledged_update(standin_thread: BotApiStandin, tmp_
     with sqlite3.connect(data / "navigator.sqlite3") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert "answering now" in log.read_text(encoding="utf-8")  # the inbox was read back
+
+
+async def test_other_users_are_served_during_a_reload(standin: BotApiStandin, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch, catalog_copy: Path) -> None:
+    settings = _settings(standin, tmp_path / "data", monkeypatch).model_copy(
+        update={"catalog_dir": catalog_copy, "semantic": True, "staff_ids": frozenset({9501})})
+    harness = Harness(standin, settings)
+    await harness.start()
+    try:
+        # New passages for the model to read: the reload has real work to do (embedding them takes seconds).
+        language = catalog_copy / "language.yaml"
+        text = language.read_text(encoding="utf-8")
+        extra = "".join(f'    - "青森の{n}番目の観光名所への行き方を教えてください"\n' for n in range(150))
+        language.write_text(text.replace("  off_topic:\n", "  off_topic:\n" + extra, 1), encoding="utf-8")
+        harness.user(9501)
+        reload_update = standin.send_command(9501, "reload")
+        gaps: list[float] = []
+
+        async def tick() -> None:  # what every other user's update needs: an event loop that is not blocked
+            last = time.monotonic()
+            for _ in range(40):
+                await asyncio.sleep(0.05)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        await tick()
+        step = await harness.user(9502).command("start")
+        await harness.finished(("update", reload_update["update_id"]), timeout=120)
+        reloaded = standin.calls_for("sendMessage", chat_id=9501)[-1]
+        assert harness.text("ask_persona") in step.text
+        assert "カタログを読み込み直しました" in (reloaded.text or "")
+        assert max(gaps) < 0.5, f"the event loop stood still for {max(gaps):.1f} s during the reload"
+    finally:
+        await harness.stop()

@@ -59,6 +59,8 @@ from ..dialogue import (
 )
 from .delivery import RetryingRequest, rate_limiter
 
+STAFF_COMMANDS = frozenset({"reload", "stats"})
+
 if TYPE_CHECKING:
     from ..app import Navigator
     from ..storage import Inbox
@@ -522,7 +524,11 @@ class TelegramAdapter:
         # A press on a message Telegram no longer sends along has no chat: answer in the private chat (same id).
         chat_id = update.effective_chat.id if update.effective_chat is not None else user.id
         user_context = UserContext(is_staff=user.id in self.settings.staff_ids, language_hint=user.language_code)
-        outcome = self.navigator.handle(f"tg:{user.id}", event, user_context)
+        if isinstance(event, CommandIssued) and event.name in STAFF_COMMANDS and user_context.is_staff:
+            # /reload reads and embeds the catalog (seconds): in a thread, so that everyone else is served meanwhile.
+            outcome = await asyncio.to_thread(self.navigator.handle, f"tg:{user.id}", event, user_context)
+        else:
+            outcome = self.navigator.handle(f"tg:{user.id}", event, user_context)
         pressed = update.callback_query.message if update.callback_query is not None else None
         await self._send(context, chat_id, outcome, pressed if isinstance(pressed, Message) else None)
         self._log_event(update, type(event).__name__, started, len(outcome.replies))
@@ -650,11 +656,21 @@ def run(settings: Settings) -> int:
     _configure_logging(settings, settings.telegram_token)
     from ..app import Navigator  # here, not at import time: the CLI imports this module for `run` only
     from ..catalog import CatalogInvalid
+    from ..storage import StorageError
 
     try:
         navigator = Navigator.from_settings(settings)
     except CatalogInvalid as error:
-        print(f"catalog has {len(error.issues)} problem(s); see `navigator-bot validate`", file=sys.stderr)
+        print(f"catalog has {len(error.issues)} problem(s):", file=sys.stderr)
+        for issue in error.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 1
+    except StorageError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a read-only or missing data folder, a full disk
+        print(f"cannot start: the data folder {settings.data_dir} cannot be used: {error.strerror or error}",
+              file=sys.stderr)
         return 1
     application = build_application(settings, navigator)  # post_shutdown closes the navigator
     try:
