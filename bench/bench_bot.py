@@ -58,14 +58,15 @@ from tests.botapi_standin import BotApiStandin, RecordedCall  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "bench_bot.json"
 MINIMAL_BOT = ROOT / "bench" / "minimal_bot.py"
+RAW_BOT = ROOT / "bench" / "raw_bot.py"
 REPLY_METHODS = frozenset({"sendMessage", "editMessageText"})
 KPI_TEXT = "R4の就職件数は？"
 PERSONAS = ("ご本人", "ご家族・周りの方")  # both are asked for a situation, as the journey needs
 PREFERRED = ("不安定な働き方・非正規", "はい", "関心がある", "そうしたい", "心配がある", "むずかしい")
-RESULTS_MARKER = "合いそうな支援です"
+RESULTS_MARKER = "合いそうな相談先です"
 KPI_MARKER = "972"  # R4 正社員就職件数 in the catalog
 STEP_TIMEOUT = 20.0  # seconds one update may take before the run is declared failed
-TARGETS = {"throughput_ratio": 0.8, "startup_s": 1.5, "peak_rss_mb": 120.0}
+TARGETS = {"throughput_ratio": 0.95, "cpu_vs_floor": 1.4, "startup_s": 1.5, "peak_rss_mb": 150.0}
 MEMORY_USERS = 1000
 LOAD_BUDGET_S = 100.0  # after this many seconds of load rounds, stop at the next even round count (at least 4)
 
@@ -183,8 +184,15 @@ def bot_process(kind: str, standin: BotApiStandin, workdir: Path, command: list[
     workdir.mkdir(parents=True, exist_ok=True)
     if kind == "navigator":
         argv = command or [sys.executable, "-m", "navigator_bot", "run"]
+        # Telegram's own limit (30 messages a second, NAVIGATOR_RATE_LIMIT) is lifted here: the rounds measure
+        # what the bot can process, against bots that have no such limit.
         env = clean_env(NAVIGATOR_TELEGRAM_TOKEN=standin.token, NAVIGATOR_TELEGRAM_API_URL=f"{standin.url}/bot",
-                        NAVIGATOR_DATA_DIR=str(workdir / "data"), NAVIGATOR_LOG_LEVEL="INFO")
+                        NAVIGATOR_DATA_DIR=str(workdir / "data"), NAVIGATOR_LOG_LEVEL="INFO",
+                        NAVIGATOR_RATE_LIMIT="100000")
+    elif kind == "raw":
+        argv = command or [sys.executable, str(RAW_BOT)]
+        env = clean_env(RAW_TELEGRAM_TOKEN=standin.token, RAW_TELEGRAM_API_URL=f"{standin.url}/bot",
+                        RAW_CONCURRENT_UPDATES=str(concurrency))
     else:
         argv = command or [sys.executable, str(MINIMAL_BOT)]
         env = clean_env(MINIMAL_TELEGRAM_TOKEN=standin.token, MINIMAL_TELEGRAM_API_URL=f"{standin.url}/bot",
@@ -396,7 +404,7 @@ def make_users(kind: str, journeys: list[list[Step]], count: int, first_id: int)
     users = []
     for n in range(count):
         steps = journeys[n % len(journeys)]
-        if kind == "minimal":
+        if kind in ("minimal", "raw"):
             steps = [Step(step.kind, None if step.kind == "press" else step.arg) for step in steps]
         users.append(SimUser(first_id + n, steps))
     return users
@@ -421,7 +429,7 @@ def bench_load(args: argparse.Namespace, workdir: Path, memory: dict[str, Any]) 
     """Interleaved rounds against both bots; then grow the navigator's store to 1,000 users and read its VmHWM."""
     processor, limit = concurrency_of_real_bot()
     journeys = [navigator_journey(persona) for persona in PERSONAS]
-    results: dict[str, list[RoundResult]] = {"navigator": [], "minimal": []}
+    results: dict[str, list[RoundResult]] = {"navigator": [], "minimal": [], "raw": []}
     if args.quick:  # live growth to 1,000 users takes ~25 s: store most of them in-process instead
         prefill(workdir / "navigator" / "data", MEMORY_USERS - 10 - args.users * args.rounds)
         memory["navigator_users_prefilled_in_process"] = MEMORY_USERS - 10 - args.users * args.rounds
@@ -430,8 +438,9 @@ def bench_load(args: argparse.Namespace, workdir: Path, memory: dict[str, Any]) 
         with (
             bot_process("navigator", standins["navigator"], workdir / "navigator") as navigator,
             bot_process("minimal", standins["minimal"], workdir / "minimal", concurrency=limit) as minimal,
+            bot_process("raw", standins["raw"], workdir / "raw", concurrency=limit) as raw,
         ):
-            bots = {"navigator": navigator, "minimal": minimal}
+            bots = {"navigator": navigator, "minimal": minimal, "raw": raw}
             for name, bot in bots.items():
                 wait_polling(standins[name], bot)
                 memory[f"{name}_idle_hwm_kb"] = proc_status_kb(bot.pid, "VmHWM")
@@ -442,7 +451,7 @@ def bench_load(args: argparse.Namespace, workdir: Path, memory: dict[str, Any]) 
                 if round_no >= 4 and round_no % 2 == 0 and time.monotonic() - load_started > LOAD_BUDGET_S:
                     print(f"  (stopping after {round_no} rounds: over the {LOAD_BUDGET_S:.0f} s budget)")
                     break
-                order = ["navigator", "minimal"] if round_no % 2 == 0 else ["minimal", "navigator"]
+                order = ["navigator", "minimal", "raw"] if round_no % 2 == 0 else ["raw", "minimal", "navigator"]
                 for name in order:
                     users = make_users(name, journeys, args.users, 100_000 * (round_no + 1))
                     result = drive(standins[name], bots[name], users, args.users, 90)
@@ -454,7 +463,7 @@ def bench_load(args: argparse.Namespace, workdir: Path, memory: dict[str, Any]) 
                           f"ms/update, {figures['updates_per_poll']:4.1f} updates/poll, harness "
                           f"{figures['harness_cpu_share']:.0%} of a core, machine busy "
                           f"{figures['machine_busy_share']:.0%}, steal {figures['steal_share']:.0%}", flush=True)
-            solo: dict[str, list[float]] = {name: [] for name in bots}
+            solo: dict[str, list[float]] = {name: [] for name in ("navigator", "minimal")}
             for rep in range(4):  # one user alone: the reply time without queueing behind other users
                 for name in (["navigator", "minimal"] if rep % 2 == 0 else ["minimal", "navigator"]):
                     users = make_users(name, journeys, 1, 500_000 + rep)
@@ -476,8 +485,9 @@ def bench_load(args: argparse.Namespace, workdir: Path, memory: dict[str, Any]) 
     for name in results:
         out[name] = {key: med(name, key) for key in results[name][0].summary()}
         out[name]["rounds"] = [result.summary() for result in results[name]]
-        out[name]["one_user_latency_median_ms"] = round(statistics.median(solo[name]) * 1e3, 2)
-        out[name]["one_user_latency_p99_ms"] = round(percentile(solo[name], 0.99) * 1e3, 2)
+        if name in solo:
+            out[name]["one_user_latency_median_ms"] = round(statistics.median(solo[name]) * 1e3, 2)
+            out[name]["one_user_latency_p99_ms"] = round(percentile(solo[name], 0.99) * 1e3, 2)
     out["rounds"] = len(results["navigator"])
     ratios = [n.updates_per_s / m.updates_per_s for n, m in zip(results["navigator"], results["minimal"], strict=True)]
     # Whichever bot runs second in a round is measurably slower (it idled through the other's round); rounds
@@ -485,13 +495,18 @@ def bench_load(args: argparse.Namespace, workdir: Path, memory: dict[str, Any]) 
     out["throughput_ratio"] = round(statistics.geometric_mean(ratios), 3)
     out["throughput_ratio_per_round"] = [round(ratio, 3) for ratio in ratios]
     out["throughput_ratio_of_medians"] = round(out["navigator"]["updates_per_s"] / out["minimal"]["updates_per_s"], 3)
-    first = [results[name][r].updates_per_s for r in range(len(ratios)) for name in results
+    pair = ("navigator", "minimal")
+    first = [results[name][r].updates_per_s for r in range(len(ratios)) for name in pair
              if (name == "navigator") == (r % 2 == 0)]
-    second = [results[name][r].updates_per_s for r in range(len(ratios)) for name in results
+    second = [results[name][r].updates_per_s for r in range(len(ratios)) for name in pair
               if (name == "navigator") != (r % 2 == 0)]
     out["order_effect_second_vs_first"] = round(statistics.geometric_mean(second) / statistics.geometric_mean(first), 3)
     out["cpu_per_update_ratio"] = round(out["navigator"]["bot_cpu_ms_per_update"]
                                         / out["minimal"]["bot_cpu_ms_per_update"], 2)
+    # The floor: the same HTTP calls made straight on httpx. What each bot spends per update on top of it.
+    floor = out["raw"]["bot_cpu_ms_per_update"]
+    out["cpu_per_update_vs_floor"] = {name: round(out[name]["bot_cpu_ms_per_update"] / floor, 2)
+                                      for name in ("navigator", "minimal")}
     return out
 
 
@@ -563,9 +578,11 @@ def startup_once(kind: str, workdir: Path) -> tuple[float, float]:
 def bench_startup(reps: int, workdir: Path) -> dict[str, Any]:
     """Median start-up of `navigator-bot run` and of the minimal bot (interleaved), and of a cold `ask`."""
     runs: dict[str, list[tuple[float, float]]] = {"navigator": [], "minimal": []}
-    for _ in range(reps):
+    for rep in range(reps):
         for kind in runs:
-            runs[kind].append(startup_once(kind, workdir / f"startup-{kind}"))
+            # A fresh data folder each time: every stand-in numbers its updates from 1, and a data folder that
+            # handled update 1 before would rightly take it for a redelivery (the embedding cache stays shared).
+            runs[kind].append(startup_once(kind, workdir / f"startup-{kind}-{rep}"))
     asks = []
     for _ in range(reps):
         started = time.perf_counter()
@@ -664,6 +681,9 @@ def table(figures: dict[str, Any]) -> str:
          f"{mini['one_user_latency_p99_ms']:.1f}", ""),
         ("bot CPU ms/update", f"{nav['bot_cpu_ms_per_update']:.2f}", f"{mini['bot_cpu_ms_per_update']:.2f}",
          f"{load['cpu_per_update_ratio']:.2f}x"),
+        (f"  vs raw httpx floor ({load['raw']['bot_cpu_ms_per_update']:.2f} ms/update)",
+         f"{load['cpu_per_update_vs_floor']['navigator']:.2f}x", f"{load['cpu_per_update_vs_floor']['minimal']:.2f}x",
+         f"<= {TARGETS['cpu_vs_floor']}x"),
         ("start -> 1st getUpdates s", f"{start['navigator']['to_first_get_updates_s']:.2f}",
          f"{start['minimal']['to_first_get_updates_s']:.2f}", f"< {TARGETS['startup_s']}"),
         ("start -> 1st reply s", f"{start['navigator']['to_first_reply_s']:.2f}",
@@ -689,6 +709,7 @@ def verdicts(figures: dict[str, Any]) -> dict[str, bool]:
     """Whether each target is met."""
     return {
         "throughput_ratio": figures["load"]["throughput_ratio"] >= TARGETS["throughput_ratio"],
+        "cpu_vs_floor": figures["load"]["cpu_per_update_vs_floor"]["navigator"] <= TARGETS["cpu_vs_floor"],
         "startup_s": figures["startup"]["navigator"]["to_first_get_updates_s"] < TARGETS["startup_s"],
         "peak_rss_mb": figures["memory"]["navigator_hwm_kb"] / 1024 < TARGETS["peak_rss_mb"],
     }

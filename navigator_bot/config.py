@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     send_retries: int = Field(default=4, ge=0, le=10, description="Retries of a Bot API call that failed for now.")
     retry_backoff: float = Field(default=0.5, gt=0, description="Seconds before the first retry; doubles after.")
+    rate_limit: float = Field(default=30.0, gt=0, description="Messages a second the bot sends at most (Telegram: 30).")
     api_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for the Bot API to answer a call.")
     concurrent_updates: int = Field(default=16, ge=1, le=256, description="Updates processed at the same time.")
 

@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS inbox (
     body TEXT NOT NULL,
     received_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS inbox_owner (
+    bot_id INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS handled (
     update_id INTEGER PRIMARY KEY NOT NULL,
     handled_at TEXT NOT NULL
@@ -283,6 +286,18 @@ class Inbox:
 
     def __init__(self, store: StateStore) -> None:
         self._store = store
+
+    def belong_to(self, bot_id: int) -> None:
+        """Use the inbox for this bot: update ids are counted per bot, so another bot's are forgotten."""
+        with self._store.transaction():
+            rows = self._store._read("SELECT bot_id FROM inbox_owner", ())
+            if rows and int(rows[0][0]) == bot_id:
+                return
+            self._store._write("DELETE FROM inbox_owner", ())
+            self._store._write("INSERT INTO inbox_owner (bot_id) VALUES (?)", (bot_id,))
+            if rows:
+                self._store._write("DELETE FROM inbox", ())
+                self._store._write("DELETE FROM handled", ())
 
     def accept(self, update_id: int, body: str, now: datetime) -> bool:
         """Keep an arriving update; False when it is waiting already or was handled (a redelivery)."""

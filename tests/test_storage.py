@@ -122,7 +122,7 @@ def test_forget_deletes_everything(store: StateStore, db_path: Path) -> None:
     assert store.load("tg:7") == STATE
 
     rows = all_rows(db_path)
-    assert set(rows) == {"users", "usage_counts", "inbox", "handled"}
+    assert set(rows) == {"users", "usage_counts", "inbox", "handled", "inbox_owner"}
     assert not [row for table in rows.values() for row in table if any("424242" in str(value) for value in row)]
     # Nor in the bytes on disk: secure_delete zeroes the rows, the checkpoint empties the WAL.
     for file in db_path.parent.iterdir():
@@ -320,3 +320,9 @@ def test_inbox_keeps_updates_until_handled_and_drops_redeliveries(store: StateSt
         assert b"secret-typed-words" not in file.read_bytes(), file.name
     assert inbox.forget_handled(T0 + timedelta(days=3)) == 1
     assert inbox.accept(10, '{"update_id": 10}', T0 + timedelta(days=3))  # ids are kept for two days only
+    inbox.done(10, T0)
+    inbox.belong_to(111)
+    inbox.belong_to(111)
+    assert not inbox.accept(10, "{}", T0)  # the same bot: still handled
+    inbox.belong_to(222)  # another bot (a new token): its update ids are its own
+    assert inbox.accept(10, "{}", T0) and [update_id for update_id, _ in inbox.pending()] == [10]

@@ -66,6 +66,6 @@ class RetryingRequest(HTTPXRequest):
         raise AssertionError("unreachable")
 
 
-def rate_limiter(retries: int) -> AIORateLimiter:
-    """Return PTB's rate limiter, retrying a 429 `retries` times after the wait Telegram asks for."""
-    return AIORateLimiter(max_retries=retries)
+def rate_limiter(retries: int, per_second: float) -> AIORateLimiter:
+    """Return PTB's rate limiter: at most `per_second` messages, a 429 retried `retries` times after Telegram's wait."""
+    return AIORateLimiter(overall_max_rate=per_second, max_retries=retries)

@@ -375,6 +375,7 @@ class TelegramAdapter:
     async def _requeue_waiting(self, application: BotApplication) -> None:
         """Answer what arrived before a crash but was never answered: first, in the order it came."""
         queue = application.update_queue
+        self.navigator.inbox.belong_to(application.bot.id)  # a new token (another bot) starts a new inbox
         waiting = self.navigator.inbox.pending()
         for _update_id, body in waiting:
             update = Update.de_json(json.loads(body), application.bot)
@@ -614,7 +615,7 @@ def build_application(settings: Settings, navigator: Navigator) -> BotApplicatio
         .request(RetryingRequest(settings.send_retries, settings.retry_backoff, connection_pool_size=16,
                                  read_timeout=settings.api_timeout, write_timeout=settings.api_timeout,
                                  connect_timeout=settings.api_timeout, pool_timeout=settings.api_timeout))
-        .rate_limiter(rate_limiter(settings.send_retries))
+        .rate_limiter(rate_limiter(settings.send_retries, settings.rate_limit))
         .post_init(adapter.post_init)
         .post_shutdown(adapter.post_shutdown)
         .build()
