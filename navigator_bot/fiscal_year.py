@@ -20,7 +20,7 @@ _KANJI_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "�
 # Building blocks, applied to NFKC-normalized lowercase text (full-width digits and Ｒ are folded by NFKC).
 _NUM = r"(?:元|\d{1,2}(?!\d)|[一二三四五六七八九十]{1,3})"
 # r/h count as an era only when not glued to a preceding letter or digit (e.g. not the r of "year2").
-_ERA = r"(?:令和|平成|(?<![a-z0-9])[rh])"
+_ERA = r"(?:令和|平成|(?<![a-z])reiwa\s*|(?<![a-z])heisei\s*|(?<![a-z0-9])[rh])"
 _SUFFIX = r"(?:\s*年度?)"
 _DASH = r"\s*[〜~\-‐‑–—―−ー]\s*"
 _KARA = r"\s*から\s*"
@@ -60,7 +60,7 @@ _RELATIVE = {
     "this": 0, "current": 0, "last": -1, "previous": -1, "next": 1,
 }  # fmt: skip
 _RELATIVE_KEY = re.compile(r"^(一昨|再来|おととし|this|current|last|previous|next|.)")
-_ERA_PART = re.compile(rf"(令和|平成|[rh])?\s*({_NUM})")
+_ERA_PART = re.compile(rf"(令和|平成|reiwa|heisei|[rh])?\s*({_NUM})")
 _WEST_PART = re.compile(r"(?<!\d)(\d{4}|\d\d)(?!\d)")
 # Every form above has a digit, an era, 年 or "year" in it: a text with none of them is skipped at once.
 _ANY_YEAR_HINT = re.compile(r"[0-9元一二三四五六七八九十年]|year|おととし")
@@ -87,7 +87,7 @@ def _number(token: str) -> int:
 def _era_year(era: str | None, number: int) -> int | None:
     if number < 1:
         return None
-    return (_HEISEI_OFFSET if era in ("平成", "h") else _REIWA_OFFSET) + number
+    return (_HEISEI_OFFSET if era in ("平成", "h", "heisei") else _REIWA_OFFSET) + number
 
 
 def _span(first: int, last: int) -> list[int]:

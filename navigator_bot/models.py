@@ -244,6 +244,10 @@ class Kpi(Strict):
     cumulative_published_rate: PublishedRate
     yearly: list[YearlyResult] = Field(min_length=1)
     aliases: list[NonEmpty] = Field(default_factory=list, description="What people call this KPI.")
+    fragments: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Short names (正社員, サポステ) that make a KPI question only next to a year or a figure word.",
+    )
     related_measures: list[Slug] = Field(default_factory=list)
 
     @field_validator("yearly")

@@ -49,6 +49,8 @@ CRISIS_ROUND11 = EVAL_DIR / "crisis_round11.yaml"
 ROUND12 = EVAL_DIR / "round12.yaml"
 CRISIS_ROUND12 = EVAL_DIR / "crisis_round12.yaml"
 ROUND13 = EVAL_DIR / "round13.yaml"
+KPI_BLIND = EVAL_DIR / "kpi_blind.yaml"
+KPI_FRESH = EVAL_DIR / "kpi_fresh.yaml"
 CRISIS_ROUND13 = EVAL_DIR / "crisis_round13.yaml"
 EVAL_TODAY = dt.date(2026, 11, 26)
 EVAL_NOW = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)  # 23:00 in Aomori: some lines closed

@@ -298,3 +298,30 @@ def test_progress_bar(rate: str, bar: str) -> None:
 
 def test_unknown_ids_fall_back_to_the_list(kpi: KpiAnswers) -> None:
     assert kpi.answer(KpiQuery("one", ("no-such-kpi",))) == kpi.answer(KpiQuery("list"))
+
+
+@pytest.mark.parametrize(("text", "kind", "years"), [
+    ("令和4年度の前年度のサポステ相談件数は？", "one", (2021,)),
+    ("今年度を令和5年度とすると、前年度のジョブカフェ新規登録者数はいくつ？", "one", (2022,)),
+    ("R3とR4の正社員就職件数を比べるとどう？", "compare", (2021, 2022)),
+    ("令和5年度の正社員就職件数は前年比で何％伸びた？", "compare", (2023, 2022)),
+    ("ジョブカフェの新規登録者が最も多かったのはいつ？", "extreme", ()),
+    ("令和4年度までの実績だと、正社員就職件数は目標まであと何件だった？", "cumulative", (2022,)),
+    ("サポステのカウンセリング件数が累計で目標を超えたのはどの年度？", "crossed", ()),
+])
+def test_questions_beyond_one_figure(kpi: KpiAnswers, text: str, kind: str, years: tuple[int, ...]) -> None:
+    query = kpi.detect(text, TODAY)
+    assert query is not None and query.kind == kind and query.fiscal_years == years, query
+
+
+def test_comparison_and_remaining_answers_lead_with_the_figure_asked(kpi: KpiAnswers) -> None:
+    compare = kpi.answer(kpi.detect("R3とR4の正社員就職件数の差は？", TODAY))  # type: ignore[arg-type]
+    assert compare.split("\n")[0] == "正社員就職件数：令和4年度は令和3年度より76件増えました（8.5%増）。"
+    down = kpi.answer(kpi.detect("ジョブカフェ新規登録者数、令和5年度の前年比は？", TODAY))  # type: ignore[arg-type]
+    assert "317人減りました（7.6%減）" in down.split("\n")[0]
+    remaining = kpi.answer(kpi.detect("令和4年度までの正社員就職件数の累計と、目標まであと何件？", TODAY))  # type: ignore[arg-type]
+    assert "2,649件" in remaining and "目標まであと651件" in remaining
+    crossed = kpi.answer(kpi.detect("サポステ相談件数が累計で目標を超えたのはどの年度？", TODAY))  # type: ignore[arg-type]
+    assert crossed.startswith("サポートステーション") and "令和4年度" in crossed and "2,922件" in crossed
+    best = kpi.answer(kpi.detect("一番進捗が悪いKPIは？", TODAY))  # type: ignore[arg-type]
+    assert best.startswith("進捗が一番遅れているKPIは「県内全市での市町村プラットフォームの設置」（累計で目標の60.0%）")

@@ -8,10 +8,10 @@ while 「サポステの相談件数は？」 is answered here. Rates are comput
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from rapidfuzz import fuzz
@@ -22,7 +22,7 @@ from ..i18n import Translator
 from ..models import Kpi
 from .normalize import SynonymRewriter, normalize
 
-KpiKind = Literal["one", "year", "unmet", "list"]
+KpiKind = Literal["one", "year", "unmet", "list", "compare", "extreme", "cumulative", "crossed", "best"]
 
 BAR_CELLS = 10
 BAR_FULL, BAR_EMPTY = "▓", "░"
@@ -47,11 +47,12 @@ _READING_PATTERN = re.compile("|".join(sorted(map(re.escape, _READINGS), key=len
 _STRONG = [
     "件数", "何件", "何人", "何名", "何市", "何か所", "何箇所", "何ヶ所", "人数", "者数", "登録数", "設置数",
     "設置状況", "累計", "推移", "数値", "割合", "kpi", "指標", "進捗", "実績", "達成率", "達成状況",
-    "how many", "number of", "figures",
+    "how many", "number of", "figures", "設置率", "前年比", "伸び率", "増加率", "減少率", "何パーセント",
+    "how much", "percentage", "what was", "what is the", "total",
 ]  # fmt: skip
 _WEAK = ["目標(?!に|として)", "達成(?!したい|する|しよう|でき)", "成果", "いくつ", "どれくらい", "どのくらい",
          "どれだけ", "result", "progress", "target", "achiev"]  # fmt: skip
-_STRONG_REGEX = [r"数(?:は|を|って|が|$)"]  # 相談数は, 登録者の数
+_STRONG_REGEX = [r"数(?:は|を|って|が|$)", r"何(?:増|減|伸|多|少)"]  # 相談数は, 登録者の数; 何％増 (％ is dropped)
 # Words that make a message about the KPIs as a whole, with no KPI or year named.
 _META = [
     "kpi", "指標", "進捗状況", "進捗率", "達成率", "達成状況", "数値目標", "目標値", "目標と実績", "実績と目標",
@@ -89,6 +90,7 @@ class KpiQuery:
     kind: KpiKind
     kpi_ids: tuple[str, ...] = ()
     fiscal_years: tuple[int, ...] = ()
+    aspect: Literal["", "least", "rise", "worst"] = ""  # the least, not the most; the largest rise; the worst
 
 
 def _reading(text: str) -> str:
@@ -130,6 +132,32 @@ _EXPLICIT_PATTERN = _compile(_EXPLICIT)
 _YEAR_CONTEXT_PATTERN = _compile(_YEAR_CONTEXT)
 _UNMET_PATTERN = _compile(_UNMET)
 _PERSONAL_PATTERN = _compile(_PERSONAL)
+# What is asked of a KPI beyond its figures: a comparison of years, the most or least, the cumulative result up to
+# a year and what remains to the target, the year the target was passed, the KPI furthest ahead or behind.
+_COMPARE_PATTERN = _compile([
+    "比べ", "比較", "差", "増え", "減っ", "減り", "伸び", "前年比", "前年度比", "対前年", "増加", "減少", "変化",
+    "増減", "より多", "より少", "compare", "difference", "grow", "increase", "decrease", "change", "versus", "vs",
+    "rise", "rose", "fell", "drop", "up from", "down from",
+], [r"より.{0,6}(多|少|増|減)"])
+_PREVIOUS_PATTERN = _compile(["前年比", "前年度比", "前年より", "前年度より", "前の年より", "昨年度より", "前年から",
+                              "前年度から", "than the previous year", "than the year before", "from the previous year",
+                              "year on year", "year-on-year"])
+_MOST_PATTERN = _compile(["一番多", "最も多", "最多", "最大", "ピーク", "most", "highest", "peak", "largest",
+                          "一番大き", "最も大き", "biggest"])
+_LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "lowest", "fewest", "least", "smallest"])
+_RISE_PATTERN = _compile(["伸び", "増加", "増え", "growth", "increase", "grew", "rise"])
+_CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "through", "cumulative", "so far", "up to"])
+_REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超過", "足りな", "不足", "still needed", "remain",
+                               "short of", "exceed", "surplus", "beyond", "over the target", "above the target"])
+_WHICH_YEAR_PATTERN = _compile(["どの年", "何年度", "いつ", "which year", "what year", "when"])
+_BEST_PATTERN = _compile(["一番進んで", "最も進んで", "進捗が一番良", "進捗が最も良", "進捗が一番いい", "一番順調",
+                          "best progress", "furthest ahead", "most progress"])
+_WORST_PATTERN = _compile(["進捗が悪", "進捗が一番悪", "一番遅れ", "最も遅れ", "遅れている", "worst progress",
+                           "most behind", "least progress", "furthest behind"])
+_ANY_RELATIVE = re.compile(r"(一昨|再来|今|本|当|昨|前|来|翌|次|去)年度?|おととし|(this|last|next|previous) year")
+_RELATIVE_WORDS = re.compile(r"(今年度|本年度|当年度|昨年度|前年度|前年|前の年)")
+_SUPPOSE = re.compile(r"(とすると|とした(場合|ら)|として|が今年度|を今年度|だとして|だとすると)")
+_OF_PREVIOUS = re.compile(r"(年度|年)の(前年度|前年|前の年)(?!度?比)")
 
 
 def _english_head(name_en: str) -> str:
@@ -185,6 +213,7 @@ class KpiAnswers:
         self._translator = translator or Translator()
         self._rewriter = SynonymRewriter(group.words for group in catalog.synonyms.values())
         self._exact: list[tuple[str, str]] = []  # (alias form, KPI id)
+        self._fragments: list[tuple[str, str]] = []  # (short name form, KPI id): only with a year or figure word
         self._fuzzy: list[tuple[str, str, int]] = []  # (alias form, KPI id, character mask)
         for kpi in catalog.kpis.values():
             names = [kpi.name, *kpi.aliases]
@@ -196,6 +225,9 @@ class KpiAnswers:
                 if canonical:
                     forms.update(dict.fromkeys((canonical, _reading(canonical))))
             self._exact.extend((form, kpi.id) for form in forms)
+            for fragment in kpi.fragments:
+                canonical = self._rewriter.canonical(fragment)
+                self._fragments.extend((form, kpi.id) for form in dict.fromkeys((canonical, _reading(canonical))))
             self._fuzzy.extend((form, kpi.id, _mask(form)) for form in forms if len(form) >= _FUZZY_MIN_LENGTH)
         self._years = sorted({item.fiscal_year for kpi in catalog.kpis.values() for item in kpi.yearly})
 
@@ -252,12 +284,24 @@ class KpiAnswers:
 
         canonical = self._rewriter.rewrite(plain)
         kpi_ids = self._match(tuple(dict.fromkeys((canonical, _reading(canonical)))))
-        years = tuple(parse_fiscal_years(text, today))
+        years = self._years_asked(text, plain, today)
         own_life = has(_PERSONAL_PATTERN) or bool(_WISH.search(_ASKING.sub("", plain)))
+        figure_wanted = has(_STRONG_PATTERN) or has(_UNMET_PATTERN) or has(_MOST_PATTERN) or has(_LEAST_PATTERN) \
+            or has(_REMAINING_PATTERN) or (has(_COMPARE_PATTERN) and bool(years))
+        named_year = bool(parse_fiscal_years(_ANY_RELATIVE.sub(" ", text), today))  # 来年から… is not a KPI year
+        if not kpi_ids and not own_life and (named_year or figure_wanted or has(_WEAK_PATTERN)):
+            # 「R4 正社員」「サポステ 一番多い年」: a short name counts next to a year or a figure word.
+            forms = tuple(dict.fromkeys((canonical, _reading(canonical))))
+            kpi_ids = tuple(dict.fromkeys(kpi_id for alias, kpi_id in self._fragments
+                                          if any(alias in form for form in forms)))
         if kpi_ids:
-            if has(_STRONG_PATTERN) or has(_UNMET_PATTERN) or (not own_life and (has(_WEAK_PATTERN) or years)):
-                return KpiQuery("one", kpi_ids, years)
+            if figure_wanted or (not own_life and (has(_WEAK_PATTERN) or years)):
+                aspect: Literal["", "least", "rise", "worst"] = (
+                    "least" if has(_LEAST_PATTERN) else "rise" if has(_RISE_PATTERN) else "")
+                return KpiQuery(self._kind(has, years), kpi_ids, years, aspect)
             return None
+        if not own_life and (has(_BEST_PATTERN) or has(_WORST_PATTERN)):
+            return KpiQuery("best", (), years, "worst" if has(_WORST_PATTERN) else "")
         if own_life and not has(_EXPLICIT_PATTERN):
             return None
         if has(_UNMET_PATTERN):
@@ -268,11 +312,49 @@ class KpiAnswers:
             return KpiQuery("list", (), years)
         return None
 
+    @staticmethod
+    def _kind(has: Callable[[re.Pattern[str]], bool], years: Sequence[int]) -> KpiKind:
+        """What is asked of the KPIs named: a comparison, an extreme, the cumulative result, or their figures."""
+        if has(_REMAINING_PATTERN) and has(_WHICH_YEAR_PATTERN):
+            return "crossed"
+        if has(_MOST_PATTERN) or has(_LEAST_PATTERN):
+            return "extreme"
+        if has(_REMAINING_PATTERN) or (years and has(_CUMULATIVE_PATTERN)):
+            return "cumulative"
+        if has(_COMPARE_PATTERN) or (len(years) == 1 and has(_PREVIOUS_PATTERN)):
+            return "compare"
+        return "one"
+
+    @staticmethod
+    def _years_asked(text: str, plain: str, today: date) -> tuple[int, ...]:
+        """The fiscal years asked about; 前年度 and 今年度 count from a year the question names, not from today."""
+        years = parse_fiscal_years(text, today)
+        absolute = parse_fiscal_years(_RELATIVE_WORDS.sub(" ", text), today)
+        relative = [word for word in _RELATIVE_WORDS.findall(text)]
+        if not absolute or not relative:
+            return tuple(years)
+        anchor = absolute[0]
+        if _OF_PREVIOUS.search(plain) and len(absolute) == 1 and not _SUPPOSE.search(plain):
+            return (anchor - 1,)  # 令和4年度の前年度
+        supposed = _SUPPOSE.search(plain)
+        if supposed:  # 「令和5年度を今年度とすると、前年度の…」: the named year only sets 今年度; what follows is asked
+            relative = _RELATIVE_WORDS.findall(plain[supposed.end():]) or relative
+        shifted = [anchor + (0 if word.startswith(("今", "本", "当")) else -1) for word in relative]
+        if supposed:
+            return tuple(dict.fromkeys(shifted))
+        return tuple(dict.fromkeys([*absolute, *shifted]))
+
     # --- answers --------------------------------------------------------------------------------------------
 
     def answer(self, query: KpiQuery, lang: str = "ja") -> str:
         """Compose the plain-text reply to a KPI question, with every figure computed from the catalog."""
         kpis = [self.catalog.kpis[kpi_id] for kpi_id in dict.fromkeys(query.kpi_ids) if kpi_id in self.catalog.kpis]
+        if query.kind == "best":
+            return self._best(lang, worst=query.aspect == "worst")
+        if kpis and query.kind in ("compare", "extreme", "cumulative", "crossed"):
+            special = {"compare": self._compare, "extreme": self._extreme, "cumulative": self._cumulative,
+                       "crossed": self._crossed}[query.kind]
+            return "\n\n".join(special(kpi, query, lang) for kpi in kpis)
         if query.kind == "one" and kpis:
             return "\n\n".join(self._one(kpi, query.fiscal_years, lang) for kpi in kpis)
         if query.kind == "year" and query.fiscal_years:
@@ -308,7 +390,8 @@ class KpiAnswers:
 
     def _missing_note(self, missing: Sequence[int], available: Sequence[int], lang: str) -> str:
         return self._text("no_data", lang, missing=fiscal_years_label(missing, lang),
-                     available=fiscal_years_label(available, lang), latest=fiscal_year_label(max(available), lang))
+                          available=fiscal_years_label(available, lang), first=fiscal_year_label(min(available), lang),
+                          latest=fiscal_year_label(max(available), lang))
 
     def _one(self, kpi: Kpi, fiscal_years: Sequence[int], lang: str) -> str:
         available = [item.fiscal_year for item in kpi.yearly]
@@ -382,3 +465,99 @@ class KpiAnswers:
     def _list(self, lang: str) -> str:
         return "\n".join([self._text("list_title", lang, period=self._period(lang)), *self.summary_lines(lang),
                           self._text("list_hint", lang)])
+
+    # --- comparisons, extremes, cumulative ------------------------------------------------------------------
+
+    def _known(self, kpi: Kpi, years: Sequence[int]) -> tuple[list[int], list[int]]:
+        available = [item.fiscal_year for item in kpi.yearly]
+        return [year for year in years if year in available], [year for year in years if year not in available]
+
+    def _value(self, kpi: Kpi, year: int) -> int:
+        item = kpi.result_for(year)
+        assert item is not None
+        return item.result
+
+    def _compare(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
+        """Two years of a KPI: the change first, in number and per cent, then both figures."""
+        available = [item.fiscal_year for item in kpi.yearly]
+        asked = list(query.fiscal_years)
+        if len(asked) == 1:
+            asked = [asked[0] - 1, asked[0]]  # 前年比: against the year before
+        if not asked:
+            asked = available  # 「毎年増えてる？」: the whole period, every year shown
+        shown, missing = self._known(kpi, asked)
+        if len(shown) < 2:
+            return "\n".join([kpi_name(kpi, lang), self._missing_note(missing or asked, available, lang)])
+        first, last = min(shown), max(shown)
+        before, after = self._value(kpi, first), self._value(kpi, last)
+        change = after - before
+        percent = (Decimal(change) * 100 / Decimal(before)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) \
+            if before else None
+        key = "compare_up" if change > 0 else "compare_down" if change < 0 else "compare_same"
+        lines = [self._text(key, lang, name=kpi_name(kpi, lang), later=fiscal_year_label(last, lang),
+                            earlier=fiscal_year_label(first, lang), diff=_quantity(abs(change), kpi, lang),
+                            percent=f"{abs(percent)}%" if percent is not None else "—")]
+        lines += [self._text("compare_line", lang, label=fiscal_year_label(year, lang),
+                             value=_quantity(self._value(kpi, year), kpi, lang)) for year in sorted(shown)]
+        return "\n".join(lines)
+
+    def _extreme(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
+        """The year with the most (or least) of a KPI, or with the largest rise from the year before."""
+        items = list(kpi.yearly)
+        lines: list[str] = []
+        if query.aspect == "rise":
+            rises = [(items[i].result - items[i - 1].result, items[i]) for i in range(1, len(items))]
+            rise, item = max(rises, key=lambda pair: pair[0])
+            previous = items[items.index(item) - 1].result
+            percent = (Decimal(rise) * 100 / Decimal(previous)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            lines.append(self._text("extreme_rise", lang, name=kpi_name(kpi, lang),
+                                    label=fiscal_year_label(item.fiscal_year, lang),
+                                    diff=_quantity(rise, kpi, lang), percent=f"{percent}%"))
+        else:
+            least = query.aspect == "least"
+            chosen = (min if least else max)(items, key=lambda item: item.result)
+            lines.append(self._text("extreme_least" if least else "extreme_most", lang, name=kpi_name(kpi, lang),
+                                    label=fiscal_year_label(chosen.fiscal_year, lang),
+                                    value=_quantity(chosen.result, kpi, lang)))
+        lines += [self._text("compare_line", lang, label=fiscal_year_label(item.fiscal_year, lang),
+                             value=_quantity(item.result, kpi, lang)) for item in items]
+        return "\n".join(lines)
+
+    def _cumulative(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
+        """The cumulative result up to a year (the last by default), against the target: what remains or is over."""
+        available = [item.fiscal_year for item in kpi.yearly]
+        asked = [year for year in query.fiscal_years]
+        shown, missing = self._known(kpi, asked)
+        if asked and not shown:
+            return "\n".join([kpi_name(kpi, lang), self._missing_note(missing, available, lang)])
+        until = max(shown) if shown else available[-1]
+        total = sum(item.result for item in kpi.yearly if item.fiscal_year <= until)
+        rate = rate_percent(total, kpi.target)
+        period = fiscal_years_label([year for year in available if year <= until], lang)
+        if total >= kpi.target:
+            tail = self._text("cumulative_over", lang, surplus=_quantity(total - kpi.target, kpi, lang))
+        else:
+            tail = self._text("cumulative_short", lang, gap=_quantity(kpi.target - total, kpi, lang))
+        return self._text("cumulative", lang, name=kpi_name(kpi, lang), period=period,
+                          value=_quantity(total, kpi, lang), target=_quantity(kpi.target, kpi, lang), rate=rate,
+                          tail=tail)
+
+    def _crossed(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
+        """The year the cumulative result reached the target, if it did."""
+        total = 0
+        for item in kpi.yearly:
+            total += item.result
+            if total >= kpi.target:
+                return self._text("crossed", lang, name=kpi_name(kpi, lang),
+                                  label=fiscal_year_label(item.fiscal_year, lang), value=_quantity(total, kpi, lang),
+                                  target=_quantity(kpi.target, kpi, lang))
+        return self._text("crossed_not", lang, name=kpi_name(kpi, lang), value=_quantity(total, kpi, lang),
+                          target=_quantity(kpi.target, kpi, lang), gap=_quantity(kpi.target - total, kpi, lang))
+
+    def _best(self, lang: str, worst: bool = False) -> str:
+        """The KPI furthest ahead (or behind) of its target, by its cumulative rate."""
+        rated = [(rate_percent(sum(item.result for item in kpi.yearly), kpi.target), kpi)
+                 for kpi in self.catalog.kpis.values()]
+        rate, kpi = (min if worst else max)(rated, key=lambda pair: pair[0])
+        lines = [self._text("best_worst" if worst else "best_best", lang, name=kpi_name(kpi, lang), rate=rate)]
+        return "\n".join([*lines, *self.summary_lines(lang)])
