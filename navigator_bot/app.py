@@ -158,7 +158,8 @@ class Navigator:
     def _staff_command(self, name: str, state: ConversationState, context: UserContext, now: dt.datetime) -> Outcome:
         lang = state.lang or ("en" if (context.language_hint or "").startswith("en") else "ja")
         if name == "stats":
-            return Outcome([Reply(self.counters.report(now).format("en" if lang == "en" else "ja"))])
+            report = self.counters.report(now)
+            return Outcome([Reply(report.format("en" if lang == "en" else "ja", self.stats_name))])
         return Outcome([Reply(self.reload())])
 
     def reload(self) -> str:
@@ -181,6 +182,7 @@ class Navigator:
         if removed:
             log.info("purged %d expired conversation(s)", removed)
         self.inbox.forget_handled(now)
+        self.counters.purge(now, self.settings.stats_retention_days)
         self.store.checkpoint()  # answered updates' bodies leave the write-ahead log too
 
     def render_chart(self, request: ChartRequest) -> bytes:
@@ -188,6 +190,22 @@ class Navigator:
         from .kpi_chart import render_kpi_chart  # matplotlib is heavy: import only when a chart is asked for
 
         return render_kpi_chart(self.catalog, request.kpi_ids or None, request.lang)
+
+    def stats_name(self, metric: str, key: str, lang: str) -> str:
+        """Name a usage counter in words a member of staff reads: 利用者 ご家族・周りの方, not persona family."""
+        t = self.translator
+        label = t.t(f"stats_{metric}", lang) if t.has(f"stats_{metric}") else metric
+        catalog, questionnaire = self.catalog, self.catalog.questionnaire
+        words = {persona.id: persona.label.get(lang) for persona in questionnaire.personas}
+        words |= {situation.id: situation.label.get(lang) for situation in questionnaire.situations}
+        if metric.startswith("measure") and key in catalog.measures:
+            measure = catalog.measures[key]
+            return f"{label}: {measure.title_en if lang == 'en' and measure.title_en else measure.title}"
+        if key in words and metric in ("persona", "situation"):
+            return f"{label}: {words[key]}"
+        if key and t.has(f"stats_key_{key}"):
+            return f"{label}: {t.t(f'stats_key_{key}', lang)}"
+        return f"{label}: {key}" if key else label
 
     def now(self) -> dt.datetime:
         """Return the navigator's clock."""

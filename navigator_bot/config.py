@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     retry_backoff: float = Field(default=0.5, gt=0, description="Seconds before the first retry; doubles after.")
     rate_limit: float = Field(default=30.0, gt=0, description="Messages a second the bot sends at most (Telegram: 30).")
     api_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for the Bot API to answer a call.")
+    stats_retention_days: int = Field(default=400, ge=30, description="Usage counters older than this are deleted.")
     concurrent_updates: int = Field(default=16, ge=1, le=256, description="Updates processed at the same time.")
 
     @property

@@ -26,6 +26,10 @@ class Translator:
         """Return the keys defined for a language."""
         return set(self._strings[lang])
 
+    def has(self, key: str) -> bool:
+        """Return True when the key is defined (in Japanese, which every key must be)."""
+        return key in self._strings["ja"]
+
     def t(self, key: str, lang: str = "ja", **values: object) -> str:
         """Return the string for `key` in `lang`, formatted with `values`."""
         strings = self._strings.get(lang, self._strings["ja"])

@@ -15,7 +15,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -356,6 +356,12 @@ class UsageCounters:
             raise ValueError("by must be at least 1")
         self._store._write(_INCREMENT, (jst_date(now).isoformat(), metric, key, by))
 
+    def purge(self, now: datetime, keep_days: int) -> int:
+        """Delete counters of days older than `keep_days` (Tokyo dates); the number of rows deleted."""
+        cutoff = (jst_date(now) - timedelta(days=keep_days)).isoformat()
+        with self._store._lock:
+            return self._store._conn.execute("DELETE FROM usage_counts WHERE day < ?", (cutoff,)).rowcount
+
     def report(self, now: datetime, days: int = 7) -> UsageReport:
         """Raw counts for the last `days` Tokyo days and the last 4 ISO weeks, both ending today."""
         if days < 1:
@@ -390,7 +396,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "kpi_question": "KPI質問",
         "crisis_reply": "相談窓口案内",
         "title": "利用状況（日本時間）",
-        "note": "※1〜4件は「<5」と表示",
+        "note": "※1〜4件は「<5」、5件以上は5件単位に丸めて表示",
+        "headline": "今週の相談開始: {this}（先週 {last}）",
         "daily": "【日別】",
         "weekly": "【週別】",
         "total": "【合計 {days}日間】",
@@ -404,7 +411,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "kpi_question": "KPI question",
         "crisis_reply": "crisis reply",
         "title": "Usage (Japan time)",
-        "note": "Counts of 1-4 are shown as <5.",
+        "note": "Counts of 1-4 are shown as <5;\nlarger counts are rounded to 5.",
+        "headline": "This week: {this} (last week {last})",
         "daily": "[Daily]",
         "weekly": "[Weekly]",
         "total": "[Total, {days} days]",
@@ -414,8 +422,19 @@ _WEEKDAYS = {"ja": tuple("月火水木金土日"), "en": ("Mon", "Tue", "Wed", "
 
 
 def suppress(count: int) -> str:
-    """A count as shown to staff: 1-4 become "<5" so that no one can be singled out."""
-    return "<5" if 0 < count < 5 else str(count)
+    """A count as shown to staff: 1-4 become "<5", larger ones are rounded to a multiple of 5.
+
+    Rounding every shown count keeps a suppressed one from being worked out by subtraction (a total of 7 and a
+    day of 6 would tell that the other day was 1).
+    """
+    if count == 0:
+        return "0"
+    if count < 5:
+        return "<5"
+    return f"{(count + 2) // 5 * 5:,}"
+
+
+Namer = Callable[[str, str, str], str]  # (metric, key, lang) -> words a member of staff reads
 
 
 @dataclass(frozen=True)
@@ -433,38 +452,50 @@ class UsageReport:
                 summed[metric_key] = summed.get(metric_key, 0) + count
         return summed
 
-    def format(self, lang: Literal["ja", "en"] = "ja") -> str:
-        """A short-lined plain-text report for a Telegram message, with every count of 1-4 shown as "<5"."""
+    def format(self, lang: Literal["ja", "en"] = "ja", name: Namer | None = None) -> str:
+        """A short-lined plain-text report for a Telegram message: a headline (this week against the week before),
+        then days and weeks, counts of 1-4 shown as "<5" and the rest rounded to 5; `name` gives readable labels."""
         labels, weekdays = _LABELS.get(lang, _LABELS["ja"]), _WEEKDAYS.get(lang, _WEEKDAYS["ja"])
         days = list(self.daily)
         lines = [labels["title"], f"{days[0].isoformat()} – {days[-1].isoformat()}", labels["note"], ""]
+        weeks = list(self.weekly)
+        if weeks:
+            this_week = sum(n for (metric, _), n in self.weekly[weeks[-1]].items() if metric == "conversation_started")
+            last_week = sum(n for (metric, _), n in self.weekly[weeks[-2]].items()
+                            if metric == "conversation_started") if len(weeks) > 1 else 0
+            lines += [labels["headline"].format(this=suppress(this_week), last=suppress(last_week)), ""]
 
         lines.append(labels["daily"])
         for day in reversed(days):
             heading = f"{day:%m/%d} ({weekdays[day.weekday()]})"
-            lines.extend(self._block(heading, self.daily[day], labels))
+            lines.extend(self._block(heading, self.daily[day], labels, name))
         lines += ["", labels["weekly"]]
         for monday in reversed(self.weekly):
             year, week, _ = monday.isocalendar()
-            lines.extend(self._block(f"{year}-W{week:02d} ({monday:%m/%d}–)", self.weekly[monday], labels))
+            lines.extend(self._block(f"{year}-W{week:02d} ({monday:%m/%d}–)", self.weekly[monday], labels, name))
         lines += ["", labels["total"].format(days=len(days))]
-        lines.extend(self._items(self.totals(), labels) or ["0"])
+        lines.extend(self._items(self.totals(), labels, name) or ["0"])
         return "\n".join(lines)
 
     @classmethod
-    def _block(cls, heading: str, counts: dict[MetricKey, int], labels: dict[str, str]) -> list[str]:
-        items = cls._items(counts, labels)
+    def _block(cls, heading: str, counts: dict[MetricKey, int], labels: dict[str, str],
+               name: Namer | None) -> list[str]:
+        items = cls._items(counts, labels, name)
         return [heading, *items] if items else [f"{heading}: 0"]
 
     @staticmethod
-    def _items(counts: dict[MetricKey, int], labels: dict[str, str]) -> list[str]:
+    def _items(counts: dict[MetricKey, int], labels: dict[str, str], name: Namer | None) -> list[str]:
         def order(metric_key: MetricKey) -> tuple[int, str, str]:
             metric, key = metric_key
             rank = _METRIC_ORDER.index(metric) if metric in _METRIC_ORDER else len(_METRIC_ORDER)
             return rank, metric, key
 
         lines = []
+        lang = "en" if labels is _LABELS["en"] else "ja"
         for metric, key in sorted((mk for mk, n in counts.items() if n), key=order):
-            name = f"{labels.get(metric, metric)} {key}" if key else labels.get(metric, metric)
-            lines.append(f"・{name}: {suppress(counts[metric, key])}")
+            if name is not None:
+                label = name(metric, key, lang)
+            else:
+                label = f"{labels.get(metric, metric)} {key}" if key else labels.get(metric, metric)
+            lines.append(f"・{label}: {suppress(counts[metric, key])}")
         return lines

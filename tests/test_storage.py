@@ -267,19 +267,20 @@ def test_small_counts_are_suppressed(store: StateStore) -> None:
     assert "・利用者 family: <5" in daily
     assert "・施策詳細 job-cafe: <5" in daily
     assert "・状況 withdrawn: <5" in totals
-    assert "・施策詳細 job-cafe: 6" in totals
+    assert "・施策詳細 job-cafe: 5" in totals  # 6, rounded to 5
     assert "11/25 (水): 0" in daily
 
     en = report.format("en")
     assert "・persona family: <5" in en
-    assert "・measure opened job-cafe: 6" in en
+    assert "・measure opened job-cafe: 5" in en
     for text in (report.format("ja"), en):
         assert max(len(line) for line in text.splitlines()) <= 40
         for count in "1234":
             assert f": {count}\n" not in text + "\n"
 
 
-@pytest.mark.parametrize("count, shown", [(0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (123, "123")])
+@pytest.mark.parametrize("count, shown", [(0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (6, "5"), (8, "10"),
+                                          (123, "125"), (1234, "1,235")])
 def test_suppress(count: int, shown: str) -> None:
     assert suppress(count) == shown
 
@@ -326,3 +327,11 @@ def test_inbox_keeps_updates_until_handled_and_drops_redeliveries(store: StateSt
     assert not inbox.accept(10, "{}", T0)  # the same bot: still handled
     inbox.belong_to(222)  # another bot (a new token): its update ids are its own
     assert inbox.accept(10, "{}", T0) and [update_id for update_id, _ in inbox.pending()] == [10]
+
+
+def test_counters_older_than_the_retention_are_purged(store: StateStore) -> None:
+    counters = UsageCounters(store)
+    counters.increment("persona", "family", now=T0 - timedelta(days=401))
+    counters.increment("persona", "family", now=T0 - timedelta(days=399))
+    assert counters.purge(T0, keep_days=400) == 1
+    assert counters.purge(T0, keep_days=400) == 0

@@ -870,9 +870,11 @@ async def test_stats_for_staff_counts_and_refusal_for_others(bot: Harness) -> No
     refused = await bot.user(6399).command("stats")
     assert refused.text == bot.text("staff_only")
     report = (await bot.user(STAFF).command("stats")).text
-    assert "相談開始" in report and "family" in report
-    assert any("family" in line and "6" in line and "<5" not in line for line in report.splitlines()), report
-    assert any("self" in line and "<5" in line for line in report.splitlines()), report
+    assert "相談開始" in report and "family" not in report  # labels, not slugs
+    lines = report.splitlines()
+    assert any(line.lstrip("・") == "利用者: ご家族・周りの方: 5" for line in lines), report  # 6, rounded to 5
+    assert any(line.lstrip("・") == "利用者: ご本人: <5" for line in lines), report
+    assert "今週の相談開始" in report and "persona" not in report and "employer" not in report
 
 
 async def test_reload_keeps_the_running_catalog_on_error(
