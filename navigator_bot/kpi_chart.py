@@ -15,7 +15,7 @@ import io
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from functools import cache
 from itertools import accumulate
 from pathlib import Path
@@ -38,6 +38,7 @@ from .models import Kpi
 WIDTH_PX = 1200
 DPI = 100
 HEADER_PX = 90
+FOOTER_PX = 44  # the source and as-of line
 ROW_PX = 330
 # Fixed pixel layout of a row (constrained layout would double the render time): margins around the two axes.
 LEFT_PX = 90
@@ -92,6 +93,10 @@ class _Texts:
     yearly_y: str
     cumulative_y: str
     rate: str
+    met: str
+    unmet: str
+    source: str
+    about: str
 
 
 _TEXTS = {
@@ -105,6 +110,10 @@ _TEXTS = {
         yearly_y="実績（{unit}）",
         cumulative_y="累計（{unit}）",
         rate="達成率 {rate}%",
+        met="達成",
+        unmet="未達成",
+        source="出典: あおもり就職氷河期世代活躍支援プラットフォーム事業実施計画 進捗状況（{period}の実績）",
+        about="約",
     ),
     "en": _Texts(
         header="Progress of the key performance indicators (KPIs), {period}",
@@ -116,6 +125,10 @@ _TEXTS = {
         yearly_y="Result ({unit})",
         cumulative_y="Cumulative ({unit})",
         rate="{rate}% of target",
+        met="met",
+        unmet="not met",
+        source="Source: Aomori ice-age generation platform plan, progress report ({period} results)",
+        about="about ",
     ),
 }
 
@@ -124,7 +137,7 @@ def chart_size(kpi_count: int) -> tuple[int, int]:
     """Return the (width, height) in pixels of a chart with `kpi_count` KPIs."""
     if kpi_count < 1:
         raise ValueError("a chart needs at least one KPI")
-    return WIDTH_PX, HEADER_PX + ROW_PX * kpi_count
+    return WIDTH_PX, HEADER_PX + ROW_PX * kpi_count + FOOTER_PX
 
 
 def _year_tick(fiscal_year: int, lang: str) -> str:
@@ -261,13 +274,23 @@ def _draw_yearly(ax: Axes, kpi: Kpi, lang: str, texts: _Texts, family: list[str]
     results = [item.result for item in kpi.yearly]
     pace = kpi.yearly_pace
     bars = ax.bar(positions, results, width=0.6, color=BAR_COLOUR, zorder=2)
-    ax.bar_label(bars, labels=[_number(value) for value in results], padding=3, fontsize=10.5,
-                 fontfamily=family, color=TEXT_COLOUR, zorder=4, bbox=LABEL_BOX)
+    top = float(max(*results, pace)) * HEADROOM
+    # A label just above a bar would sit on the pace line when the bar ends near it: put that one inside the bar.
+    label = 0.09 * top  # a label's height, in the axis' units
+    near = [value < float(pace) < value + label and value > 2 * label for value in results]
+    for bar, value, inside in zip(bars, results, near, strict=True):
+        ax.annotate(_number(value), (bar.get_x() + bar.get_width() / 2, value),
+                    xytext=(0, -5 if inside else 3), textcoords="offset points", ha="center",
+                    va="top" if inside else "bottom", fontsize=10.5, fontfamily=family,
+                    color="white" if inside else TEXT_COLOUR, zorder=4, bbox=None if inside else LABEL_BOX)
     ax.axhline(float(pace), color=DASHED_COLOUR, linestyle=DASHES, linewidth=2, zorder=3)
-    ax.set_ylim(0, float(max(*results, pace)) * HEADROOM)
+    ax.set_ylim(0, top)
     ax.set_xlim(-0.6, len(positions) - 0.4)
     ax.set_xticks(positions, [_year_tick(item.fiscal_year, lang) for item in kpi.yearly])
-    _panel_title(ax, texts.yearly_title.format(pace=_with_unit(pace, kpi, lang)), YEARLY_WIDTH_PX, family)
+    # A pace is a count of things a year: 412.5 reads oddly, so it is shown as about 413 (rounded up: it must be met).
+    shown = pace if pace == pace.to_integral_value() else pace.to_integral_value(rounding=ROUND_CEILING)
+    words = _with_unit(shown, kpi, lang) if shown == pace else texts.about + _with_unit(shown, kpi, lang)
+    _panel_title(ax, texts.yearly_title.format(pace=words), YEARLY_WIDTH_PX, family)
     ax.set_ylabel(texts.yearly_y.format(unit=_unit(kpi, lang)), fontsize=10.5, fontfamily=family)
 
 
@@ -313,7 +336,9 @@ def _draw_row(figure: Figure, index: int, kpi: Kpi, lang: str, texts: _Texts, fa
                         fontfamily=family, color=TEXT_COLOUR)
     # The rate is the number staff look for first: large, on the KPI's title line, coloured by target reached.
     rate = rate_percent(kpi.cumulative_result, kpi.target)
-    rate_text = figure.text(1 - RIGHT_PX / width, (top - 8) / height, texts.rate.format(rate=rate), ha="right",
+    verdict = texts.met if rate >= 100 else texts.unmet  # in words too, not only in colour
+    rate_text = figure.text(1 - RIGHT_PX / width, (top - 8) / height, f"{texts.rate.format(rate=rate)}  {verdict}",
+                            ha="right",
                             va="top", fontsize=15, fontfamily=family,
                             color=RATE_MET_COLOUR if rate >= 100 else RATE_SHORT_COLOUR)
     _shrink_to_fit(title, width - LEFT_PX / 3 - RIGHT_PX - _width_px(rate_text) - 40)
@@ -354,6 +379,8 @@ def render_kpi_chart(catalog: Catalog, kpi_ids: Sequence[str] | None = None, lan
         _draw_legend(figure, texts, family)
         for index, kpi in enumerate(kpis):
             _draw_row(figure, index, kpi, lang, texts, family)
+        figure.text(LEFT_PX / 3 / width, 14 / height, texts.source.format(period=_period(kpis, lang)), ha="left",
+                    va="bottom", fontsize=10, fontfamily=family, color=TEXT_COLOUR)
         canvas.draw()
         image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB")
     # Opaque RGB at a low compression level: a tenth faster to encode than savefig's RGBA, and smaller.

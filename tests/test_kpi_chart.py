@@ -50,7 +50,8 @@ def test_all_kpis_render_as_a_png_of_the_documented_size(catalog: Catalog) -> No
     png = render_kpi_chart(catalog)
     assert len(png) > 10_000
     assert png.startswith(PNG_SIGNATURE)
-    assert png_size(png) == chart_size(len(catalog.kpis)) == (1200, kpi_chart.HEADER_PX + 4 * kpi_chart.ROW_PX)
+    assert png_size(png) == chart_size(len(catalog.kpis)) == (1200, kpi_chart.HEADER_PX + 4 * kpi_chart.ROW_PX
+                                                            + kpi_chart.FOOTER_PX)
 
 
 def test_one_kpi_renders_a_shorter_chart(catalog: Catalog) -> None:
