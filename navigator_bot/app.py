@@ -215,6 +215,13 @@ class Navigator:
         """Count a reply that could not be delivered after every retry (shown in /stats and health)."""
         self.counters.increment("send_failed", reason, now=self._clock())
 
+    def render_document(self, reply: Reply) -> bytes:
+        """Make a reply's file (the KPI table as CSV, UTF-8 with BOM for Excel)."""
+        from .kpi_export import kpi_csv
+
+        assert reply.document is not None and reply.document.kind == "kpi_csv"
+        return kpi_csv(self.catalog)
+
     def render_picture(self, reply: Reply) -> bytes:
         """Render a reply's chart or memo image as PNG (slow: adapters call this off the event loop)."""
         if reply.image is not None:

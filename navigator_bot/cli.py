@@ -97,6 +97,17 @@ def _chart(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kpi(args: argparse.Namespace) -> int:
+    from .kpi_export import kpi_csv, kpi_json
+
+    catalog = load_catalog(Settings().catalog_dir)
+    if args.csv:
+        sys.stdout.buffer.write(kpi_csv(catalog))
+    else:
+        print(kpi_json(catalog))
+    return 0
+
+
 def _health(_: argparse.Namespace) -> int:
     import sqlite3
     import time
@@ -189,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     chart.add_argument("--lang", choices=("ja", "en"), default="ja")
     chart.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
     chart.set_defaults(handler=_chart)
+
+    kpi = commands.add_parser("kpi", help="print every KPI figure with its rate and source, as CSV or JSON")
+    formats = kpi.add_mutually_exclusive_group()
+    formats.add_argument("--csv", action="store_true", help="CSV, UTF-8 with BOM (opens in Excel)")
+    formats.add_argument("--json", action="store_true", help="JSON (the default)")
+    kpi.set_defaults(handler=_kpi)
     return parser
 
 

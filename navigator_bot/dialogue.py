@@ -44,6 +44,14 @@ class MemoImage:
 
 
 @dataclass(frozen=True)
+class DocumentRequest:
+    """Ask the adapter to send a file the navigator makes (the KPI table as CSV), named `filename`."""
+
+    kind: str
+    filename: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to show: text, rows of buttons, optionally a chart or image; `edit` replaces the pressed one."""
 
@@ -52,6 +60,7 @@ class Reply:
     edit: bool = False
     chart: ChartRequest | None = None
     image: MemoImage | None = None
+    document: DocumentRequest | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from .dialogue import (
     ButtonPressed,
     ChartRequest,
     CommandIssued,
+    DocumentRequest,
     Event,
     MemoImage,
     Outcome,
@@ -137,6 +138,10 @@ class DialogueEngine:
         if name == "menu":
             return Outcome([Reply(self.t("menu", lang), self._menu_buttons(state, lang))])
         if name == "kpi":
+            if event.args.strip().lower() in ("csv", "excel") and context.is_staff:
+                return Outcome([Reply(self.t("kpi_csv_caption", lang),
+                                      document=DocumentRequest("kpi_csv", "kpi-progress.csv"))],
+                               counts=[("kpi_question", "csv")])
             return self._kpi_overview(lang, context)
         if name == "search":
             if event.args.strip():

@@ -92,7 +92,7 @@ WEBHOOK_ACTIVE_CONFLICT: Final = (
 
 #: Methods that create or change a message; handy as ``next_bot_call(method=MESSAGE_METHODS)``.
 MESSAGE_METHODS: Final = frozenset(
-    {"sendMessage", "sendPhoto", "editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
+    {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
 )
 
 _MAX_TEXT_LENGTH: Final = 4096
@@ -552,6 +552,7 @@ class BotApiStandin:
         self._blocked_users: set[int] = set()
         self._injected_errors: dict[str, list[_ApiError]] = {}
         self._faults: _FaultPlan | None = None
+        self._documents: dict[int, list[tuple[str, bytes]]] = {}
         self.faults: collections.Counter[str] = collections.Counter()  # faults injected, by kind
         self._handlers: dict[str, Callable[[dict[str, Any], dict[str, UploadedFile]], Any]] = {
             "getme": self._m_get_me,
@@ -562,6 +563,7 @@ class BotApiStandin:
             "getwebhookinfo": self._m_get_webhook_info,
             "sendmessage": self._m_send_message,
             "sendphoto": self._m_send_photo,
+            "senddocument": self._m_send_document,
             "editmessagetext": self._m_edit_message_text,
             "editmessagereplymarkup": self._m_edit_message_reply_markup,
             "editmessagecaption": self._m_edit_message_caption,
@@ -1443,6 +1445,32 @@ class BotApiStandin:
         stored.history.append((caption, _inline_markup_or_none(markup)))
         self._messages.setdefault(chat.id, {})[stored.message_id] = stored
         return self._message_dict(stored)
+
+    def _m_send_document(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> dict[str, Any]:
+        chat = self._target_chat(params)
+        param = params.get("document")
+        upload = files.get(param.removeprefix("attach://")) if isinstance(param, str) and param.startswith(
+            "attach://") else files.get("document")
+        if upload is None or not upload.data:
+            raise _bad_request("Bad Request: there is no document in the request")
+        caption, raw_caption = self._checked_caption(params)
+        markup = _validate_reply_markup(params.get("reply_markup"))
+        file_id = self._register_file(upload.data, "documents")[0]
+        stored = StoredMessage(
+            chat_id=chat.id, message_id=self._allocate_message_id(chat.id), from_bot=True, sender_id=BOT_ID,
+            date=int(time.time()), kind="document", caption=caption, raw_text=raw_caption, reply_markup=markup,
+            extra={"document": {"file_id": file_id, "file_unique_id": f"AQAD-doc-{chat.id}",
+                                "file_name": upload.filename or "file", "file_size": len(upload.data)}},
+        )
+        stored.history.append((caption, _inline_markup_or_none(markup)))
+        self._messages.setdefault(chat.id, {})[stored.message_id] = stored
+        self._documents.setdefault(chat.id, []).append((upload.filename or "", upload.data))
+        return self._message_dict(stored)
+
+    def documents(self, chat_id: int) -> list[tuple[str, bytes]]:
+        """(file name, bytes) of the documents the bot sent to a chat, in order."""
+        with self._lock:
+            return list(self._documents.get(chat_id, []))
 
     def _editable(self, params: dict[str, Any]) -> StoredMessage:
         stored = self._existing_message(params, MESSAGE_TO_EDIT_NOT_FOUND)

@@ -597,6 +597,18 @@ async def test_memo_image_is_sent_as_a_photo(bot: Harness, standin: BotApiStandi
     assert photo.startswith(PNG_MAGIC) and len(photo) > 10_000
 
 
+async def test_staff_get_the_kpi_table_as_a_csv_file(bot: Harness, standin: BotApiStandin) -> None:
+    """/kpi csv from staff: a CSV document (UTF-8 with BOM, every figure and its source); others get the overview."""
+    step = await bot.user(STAFF).command("kpi", "csv")
+    assert [c.method for c in step.sent] == ["sendDocument"]
+    [(name, data)] = standin.documents(STAFF)
+    assert name == "kpi-progress.csv" and data.startswith("\ufeff".encode())
+    text = data.decode("utf-8-sig")
+    assert "令和4年度,972,29.5,2649,80.3,3300" in text and "累計,3682,111.6" in text and "進捗状況" in text
+    other = await bot.user(6400).command("kpi", "csv")
+    assert [c.method for c in other.sent] == ["sendMessage"] and "14,317" in other.text
+
+
 # --- persistence ----------------------------------------------------------------------------------------------------
 
 

@@ -39,6 +39,10 @@ class ConsoleChat:
         """Print replies; buttons are numbered across the last reply that has any."""
         for reply in replies:
             print(reply.text, file=self.out)
+            if reply.document is not None:
+                path = self.navigator.settings.data_dir / reply.document.filename
+                path.write_bytes(self.navigator.render_document(reply))
+                print(f"[file: {path}]", file=self.out)
             if reply.chart is not None or reply.image is not None:
                 path = self.navigator.settings.data_dir / ("kpi-chart.png" if reply.chart else "memo.png")
                 path.write_bytes(self.navigator.render_picture(reply))

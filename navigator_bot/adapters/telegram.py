@@ -539,14 +539,19 @@ class TelegramAdapter:
             if reply.edit and pressed is not None and await self._edit(context, pressed, reply):
                 pressed = None  # a later reply of the same outcome must not overwrite this one
                 continue
-            if reply.chart is not None or reply.image is not None:
+            if reply.document is not None:
+                await context.bot.send_document(chat_id, self.navigator.render_document(reply),
+                                                filename=reply.document.filename, caption=reply.text,
+                                                reply_markup=keyboard(reply))
+            elif reply.chart is not None or reply.image is not None:
                 await self._send_chart(context, chat_id, reply)
             else:
                 await self._send_text(context, chat_id, reply.text, keyboard(reply))
 
     async def _edit(self, context: Context, pressed: Message, reply: Reply) -> bool:
         """Edit the pressed message into the reply; False if it has to be sent as a new message instead."""
-        if reply.chart is not None or reply.image is not None or _utf16_len(reply.text) > MAX_TEXT \
+        if reply.chart is not None or reply.image is not None or reply.document is not None \
+                or _utf16_len(reply.text) > MAX_TEXT \
                 or not reply.text.strip():
             return False
         try:
