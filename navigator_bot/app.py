@@ -201,8 +201,10 @@ class Navigator:
         if metric.startswith("measure") and key in catalog.measures:
             measure = catalog.measures[key]
             return f"{label}: {measure.title_en if lang == 'en' and measure.title_en else measure.title}"
-        if key in words and metric in ("persona", "situation"):
+        if key in words and metric in ("persona", "situation", "conversation_started"):
             return f"{label}: {words[key]}"
+        if metric == "conversation_started" and key in catalog.facilities:  # from a poster's link to a window
+            return f"{label}: {catalog.facilities[key].name}"
         if key and t.has(f"stats_key_{key}"):
             return f"{label}: {t.t(f'stats_key_{key}', lang)}"
         return f"{label}: {key}" if key else label

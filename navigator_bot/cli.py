@@ -108,6 +108,24 @@ def _kpi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _qr(args: argparse.Namespace) -> int:
+    import re
+
+    import segno
+
+    username = (args.bot or Settings().bot_username or "").lstrip("@")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", username):
+        print("set the bot's username: --bot NAME or NAVIGATOR_BOT_USERNAME", file=sys.stderr)
+        return 2
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args.payload):
+        print("a start payload is 1-64 characters of A-Z, a-z, 0-9, _ and -", file=sys.stderr)
+        return 2
+    link = f"https://t.me/{username}?start={args.payload}"
+    segno.make(link, error="m").save(str(args.output), scale=12, border=4)
+    print(f"{link}\nwrote {args.output}")
+    return 0
+
+
 def _health(_: argparse.Namespace) -> int:
     import sqlite3
     import time
@@ -206,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     formats.add_argument("--csv", action="store_true", help="CSV, UTF-8 with BOM (opens in Excel)")
     formats.add_argument("--json", action="store_true", help="JSON (the default)")
     kpi.set_defaults(handler=_kpi)
+
+    qr = commands.add_parser("qr", help="write the QR code of a deep link (t.me/<bot>?start=PAYLOAD) as PNG")
+    qr.add_argument("payload", help="a persona (family, employer …), a situation (withdrawn …) or a window id")
+    qr.add_argument("--bot", help="the bot's username (default: NAVIGATOR_BOT_USERNAME)")
+    qr.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    qr.set_defaults(handler=_qr)
     return parser
 
 

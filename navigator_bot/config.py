@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     embedding_cache_dir: Path | None = Field(
         default=None, description="Where catalog embeddings are cached (default: <data_dir>/cache)."
     )
+    bot_username: str | None = Field(default=None, description="The bot's @username, for deep links and QR codes.")
     default_lang: str = "ja"
     log_level: str = "INFO"
     send_retries: int = Field(default=4, ge=0, le=10, description="Retries of a Bot API call that failed for now.")

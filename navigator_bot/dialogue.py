@@ -65,7 +65,9 @@ class Reply:
 
 @dataclass(frozen=True)
 class Start:
-    """The user opened the conversation (/start)."""
+    """The user opened the conversation (/start), perhaps from a poster's link (`payload`: t.me/<bot>?start=family)."""
+
+    payload: str = ""
 
 
 @dataclass(frozen=True)

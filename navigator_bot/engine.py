@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -38,6 +39,7 @@ OPENED_KEPT = 10  # measures opened, kept (ids only) for the 相談メモ
 ANSWER_WORDS = frozenset({"yes", "no", "unknown", "skip"})
 AFTER_CRISIS = 3  # measures offered after a crisis reply: a few, gently
 LABEL_LIMIT = 28
+_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what Telegram allows in a start parameter
 STEPPED = frozenset({"p", "s", "a", "back", "pg", "restart", "area", "town", "after"})  # change the state
 COMMANDS = ("start", "help", "menu", "kpi", "search", "lang", "privacy", "forget", "cancel")
 
@@ -100,7 +102,7 @@ class DialogueEngine:
     def _handle(self, state: ConversationState, event: Event, context: UserContext) -> Outcome:
         lang = self._lang(state, context)
         if isinstance(event, Start):
-            return self._restart(state, lang, counts=[("conversation_started", "")])
+            return self._start(state, event.payload, lang)
         if isinstance(event, ButtonPressed):
             return self._button(state, event.action, lang, context)
         if isinstance(event, TextTyped):
@@ -223,6 +225,30 @@ class DialogueEngine:
         return Outcome([Reply(self.t("stale_button", lang), (
             (Button(self.t("btn_resume", lang), "resume"), Button(self.t("btn_restart", lang), "restart")),
         ))], counts=[("stale_button", "")])
+
+    def _start(self, state: ConversationState, payload: str, lang: str) -> Outcome:
+        """A new conversation; a poster's link opens it at a persona, a situation or a window (unknown: the start)."""
+        key = payload.lower() if _PAYLOAD.fullmatch(payload) else ""
+        personas = {persona.id for persona in self.catalog.questionnaire.personas}
+        situations = {situation.id for situation in self.catalog.questionnaire.situations}
+        known = key in personas or key in situations or key in self.catalog.facilities
+        counts = [("conversation_started", key if known else "")]
+        if not known:
+            return self._restart(state, lang, counts=counts)
+        state.reset()
+        if key in self.catalog.facilities:
+            text = self.understanding.window_text(self.catalog.facilities[key], ("phone", "where"), lang)
+            outcome = self._render_current(state, lang, edit=False, intro=True)
+            outcome.replies.insert(0, Reply(text))
+        else:
+            if key in personas:
+                state.persona = key
+            else:
+                state.persona, state.situation = "self", key
+            outcome = self._next(state, lang, edit=False)
+            outcome.replies.insert(0, Reply(self.t("welcome", lang)))
+        outcome.counts[:0] = counts
+        return outcome
 
     def _restart(self, state: ConversationState, lang: str, counts: list[tuple[str, str]],
                  edit: bool = False) -> Outcome:

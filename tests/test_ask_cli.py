@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from navigator_bot.catalog import Catalog
 
@@ -48,10 +49,19 @@ def test_text_answer_and_english() -> None:
 
 
 def test_a_closed_pipe_ends_quietly() -> None:
-    import subprocess
-    import sys
-
     lines = "\n".join(["正社員になりたい"] * 200) + "\n"
     result = subprocess.run(f"{sys.executable} -m navigator_bot ask - | head -1", shell=True, input=lines,
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.stdout.count("\n") == 1 and "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_qr_code_of_a_deep_link(tmp_path: Path) -> None:
+    out = tmp_path / "qr.png"
+    result = subprocess.run([sys.executable, "-m", "navigator_bot", "qr", "family", "--bot", "aomori_navi_bot", "-o",
+                             str(out)], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "https://t.me/aomori_navi_bot?start=family" in result.stdout
+    assert out.read_bytes().startswith(b"\x89PNG")
+    refused = subprocess.run([sys.executable, "-m", "navigator_bot", "qr", "no spaces", "--bot", "aomori_navi_bot",
+                              "-o", str(out)], capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 2 and "payload" in refused.stderr

@@ -355,3 +355,22 @@ def test_forged_callback_data_is_refused_before_any_handler() -> None:
     assert unpack_callback("1|a:training:yes|12") == ButtonPressed("a:training:yes", 12)
     assert unpack_callback(pack_callback("back", 3)) == ButtonPressed("back", 3)
     assert unpack_callback("junk") is None and unpack_callback("2|back") is None
+
+
+@pytest.mark.parametrize(("payload", "expected", "persona", "situation"), [
+    ("family", "ご本人のいまのご状況", "family", None),
+    ("employer", "どのようなことをお考えですか", "employer", None),
+    ("withdrawn", "（3/", "self", "withdrawn"),
+    ("hikikomori-center", "017-787-3953", None, None),
+    ("nonsense", "どなたのご相談ですか", None, None),
+    ("bad payload!", "どなたのご相談ですか", None, None),
+])
+def test_a_posters_link_opens_the_conversation_where_it_points(engine: DialogueEngine, payload: str, expected: str,
+                                                               persona: str | None, situation: str | None) -> None:
+    conversation = Conversation(engine)
+    conversation.send(Start(payload))
+    assert conversation.outcome is not None
+    assert expected in "\n".join(reply.text for reply in conversation.outcome.replies)
+    assert conversation.state.persona == persona and conversation.state.situation == situation
+    known = payload in ("family", "employer", "withdrawn", "hikikomori-center")
+    assert ("conversation_started", payload if known else "") in conversation.outcome.counts

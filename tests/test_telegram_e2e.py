@@ -609,6 +609,15 @@ async def test_staff_get_the_kpi_table_as_a_csv_file(bot: Harness, standin: BotA
     assert [c.method for c in other.sent] == ["sendMessage"] and "14,317" in other.text
 
 
+async def test_a_posters_deep_link_opens_the_family_questions_and_is_counted(bot: Harness) -> None:
+    """t.me/<bot>?start=family: Telegram sends /start family; the family's question comes first; /stats counts it."""
+    for user_id in range(6500, 6506):
+        step = await bot.user(user_id).command("start", "family")
+        assert bot.text("ask_situation_family") in step.text
+    report = (await bot.user(STAFF).command("stats")).text
+    assert "・相談開始: ご家族・周りの方: 5" in report.splitlines(), report
+
+
 # --- persistence ----------------------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ def parse_input(line: str, choices: list[Button]) -> Event | None:
         return ButtonPressed(chosen.action, chosen.step)
     if text.startswith("/"):
         name, _, args = text[1:].partition(" ")
-        return Start() if name == "start" else CommandIssued(name.lower(), args)
+        return Start(args.strip()) if name == "start" else CommandIssued(name.lower(), args)
     return TextTyped(text)
 
 

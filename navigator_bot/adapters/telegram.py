@@ -412,8 +412,9 @@ class TelegramAdapter:
     # --- handlers ----------------------------------------------------------------------------------------------
 
     async def on_start(self, update: Update, context: Context) -> None:
-        """/start in a private chat."""
-        await self._converse(update, context, Start())
+        """/start in a private chat, with the deep link's payload if it came from one (t.me/<bot>?start=family)."""
+        payload = context.args[0] if context.args else ""
+        await self._converse(update, context, Start(payload))
 
     async def on_command(self, update: Update, context: Context) -> None:
         """Any other /command in a private chat."""
