@@ -12,6 +12,7 @@ the price of never losing one (at-least-once delivery).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from typing import Any
@@ -26,13 +27,22 @@ log = logging.getLogger(__name__)
 NOT_RETRIED = frozenset({"getUpdates", "setWebhook", "deleteWebhook"})
 
 
+class RawUpdates(dict[int, str]):
+    """The JSON of updates as Telegram sent them, by update_id, until the inbox has stored them.
+
+    Serialising an update back from PTB's objects (to_dict) costs about as much as the engine's work on it; the
+    text as received is at hand in the getUpdates answer and the webhook's body.
+    """
+
+
 class RetryingRequest(HTTPXRequest):
     """An HTTPXRequest that retries a call on 5xx, timeouts and connection errors, with backoff."""
 
-    def __init__(self, retries: int, backoff: float, **kwargs: Any) -> None:
+    def __init__(self, retries: int, backoff: float, raw_updates: RawUpdates | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.retries = retries
         self.backoff = backoff
+        self.raw_updates = raw_updates
 
     async def do_request(
         self,
@@ -58,12 +68,21 @@ class RetryingRequest(HTTPXRequest):
                 reason = type(error).__name__
             else:
                 if code < 500 or attempt >= attempts:
+                    if endpoint == "getUpdates" and code == 200 and self.raw_updates is not None:
+                        self._keep_raw(payload)
                     return code, payload
                 reason = f"http_{code}"
             delay = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
             log.warning("bot_api_retry method=%s attempt=%d reason=%s wait_s=%.2f", endpoint, attempt, reason, delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+
+    def _keep_raw(self, payload: bytes) -> None:
+        """Remember each update's JSON as received, for the inbox."""
+        assert self.raw_updates is not None
+        for update in json.loads(payload).get("result") or []:
+            self.raw_updates[int(update["update_id"])] = json.dumps(update, ensure_ascii=False)
 
 
 def rate_limiter(retries: int, per_second: float) -> AIORateLimiter:

@@ -57,7 +57,7 @@ from ..dialogue import (
     pack_callback,
     unpack_callback,
 )
-from .delivery import RetryingRequest, rate_limiter
+from .delivery import RawUpdates, RetryingRequest, rate_limiter
 
 STAFF_COMMANDS = frozenset({"reload", "stats"})
 
@@ -251,15 +251,16 @@ class InboxQueue(asyncio.Queue):  # type: ignore[type-arg]
     before Telegram forgets it. A redelivered update (same update_id) is dropped here.
     """
 
-    def __init__(self, inbox: Inbox, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, inbox: Inbox, clock: Callable[[], dt.datetime], raw: RawUpdates | None = None) -> None:
         super().__init__()
         self.inbox = inbox
         self._clock = clock
+        self.raw = raw if raw is not None else RawUpdates()
 
     async def put(self, item: object) -> None:
         """Keep an update on disk, then queue it; drop it if it was seen before."""
         if isinstance(item, Update):
-            body = json.dumps(item.to_dict(), ensure_ascii=False)
+            body = self.raw.pop(item.update_id, None) or json.dumps(item.to_dict(), ensure_ascii=False)
             if not self.inbox.accept(item.update_id, body, self._clock()):
                 log.info("update_redelivered update_id=%s dropped", item.update_id)
                 return
@@ -609,15 +610,18 @@ def build_application(settings: Settings, navigator: Navigator) -> BotApplicatio
     quiet_library_logging()
     adapter = TelegramAdapter(settings, navigator)
     inbox = navigator.inbox
+    raw = RawUpdates()
     processor = PerUserUpdateProcessor(settings.concurrent_updates,
                                        handled=lambda update_id: inbox.done(update_id, navigator.now()))
     application = (
         ApplicationBuilder()
         .token(settings.telegram_token)
-        .update_queue(InboxQueue(inbox, navigator.now))
+        .update_queue(InboxQueue(inbox, navigator.now, raw))
         .base_url(settings.telegram_api_url)
         .base_file_url(api_file_url(settings.telegram_api_url))
         .concurrent_updates(processor)
+        .get_updates_request(RetryingRequest(0, settings.retry_backoff, raw, connection_pool_size=1,
+                                             read_timeout=settings.api_timeout, connect_timeout=settings.api_timeout))
         .request(RetryingRequest(settings.send_retries, settings.retry_backoff, connection_pool_size=16,
                                  read_timeout=settings.api_timeout, write_timeout=settings.api_timeout,
                                  connect_timeout=settings.api_timeout, pool_timeout=settings.api_timeout))

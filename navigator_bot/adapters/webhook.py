@@ -61,7 +61,11 @@ def build_webhook_app(application: Application[Any, Any, Any, Any, Any, Any], pa
             return web.Response(status=400)
         if update is None:
             return web.Response(status=400)
-        await application.update_queue.put(update)  # on disk before Telegram hears 200
+        queue = application.update_queue
+        raw = getattr(queue, "raw", None)
+        if raw is not None:
+            raw[update.update_id] = json.dumps(data, ensure_ascii=False)  # stored as received
+        await queue.put(update)  # on disk before Telegram hears 200
         return web.Response(status=200)
 
     app = web.Application(client_max_size=max_body)
