@@ -380,6 +380,7 @@ class DialogueEngine:
             lines.append("")
         if state.persona == "supporter":
             lines.append(self.t("supporter_kpi_hint", lang))
+        lines += windows.local_desk(state.town, lang, shown)
         lines += windows.footer(shown, lang)
         rows = self._measure_rows([item.measure for item in shown_items], lang, start=first)
         paging = []

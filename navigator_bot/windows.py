@@ -204,6 +204,19 @@ class Windows:
             lines.append("　" + self.t("measures_why", lang, why=why))
         return lines
 
+    def local_desk(self, town_id: str | None, lang: str, shown: Shown) -> list[str]:
+        """The desk for living, money and work where the person said they live, if not shown already."""
+        desk = next((f for f in self.catalog.facilities.values() if f.by_municipality), None)
+        if desk is None or town_id is None or desk.id in shown.windows:
+            return []
+        contact = self.desk_for(desk, town_id)
+        if contact is None or not contact.phone:
+            return []
+        shown.medium = shown.medium or contact.confidence == "medium"
+        label = contact.label.get(lang) if contact.label else self.name(desk, lang)
+        return [self.t("window_local_desk", lang, town=self.town_name(town_id, lang), label=label,
+                       phone=contact.phone), ""]
+
     def footer(self, shown: Shown, lang: str) -> list[str]:
         """Return what is said once under a list: confirm the latest where a fact is of medium confidence."""
         return [self.t("window_medium", lang)] if shown.medium else []

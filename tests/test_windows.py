@@ -233,3 +233,11 @@ def test_memo_image_is_a_phone_wide_png_of_the_memo(weekday: DialogueEngine, cat
     assert png.startswith(b"\x89PNG") and image.width == WIDTH and image.height > 1000
     # Dark text was drawn (not an empty page), and no line lost for want of a glyph.
     assert image.convert("L").getextrema()[0] < 64
+
+
+def test_where_the_person_lives_adds_the_local_desk_for_money_and_living(weekday: DialogueEngine) -> None:
+    conversation = Conversation(weekday)
+    conversation.begin("self")
+    reply = conversation.send(TextTyped("弘前に住んでます。お金がなくて生活が苦しい"))
+    assert "弘前市の暮らし・お金・仕事の相談窓口" in reply.text and "0172-38-1260" in reply.text
+    assert reply.text.count("0172-38-1260") == 1

@@ -291,6 +291,7 @@ class Understanding:
             why = self.why(match, lang) if match.words else None
             lines += self.windows.measure_block(number, match.measure, lang, self._now(), shown, why, town, family)
             lines.append("")
+        lines += self.windows.local_desk(town, lang, shown)
         lines += self.windows.footer(shown, lang)
         return "\n".join(lines).strip()
 
