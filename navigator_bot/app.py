@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import Catalog, CatalogInvalid, load_catalog
-from .config import SEMANTIC_STATUS_FILE, Settings
+from .config import DATABASE_FILE, KEY_FILE, SEMANTIC_STATUS_FILE, Settings
 from .dialogue import ChartRequest, CommandIssued, Event, Outcome, Reply, UserContext
 from .engine import COMMANDS, ConversationState, DialogueEngine
 from .i18n import Translator
@@ -38,7 +38,6 @@ class _Domain:
     engine: DialogueEngine
 
 
-KEY_FILE = "user-key.secret"
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 
 
@@ -52,7 +51,7 @@ def _secret(data_dir: Path, has_data: bool) -> bytes:
     if not path.exists():
         if has_data:
             raise StorageError(f"{path} is missing, but the database holds conversations: restore the key from a "
-                               "backup, or move navigator.sqlite3 away to start afresh")
+                               f"backup, or move {DATABASE_FILE} away to start afresh")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
@@ -97,7 +96,7 @@ class Navigator:
         """Load the catalog and open the data folder named in the settings."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         catalog = load_catalog(settings.catalog_dir)
-        store = StateStore(settings.data_dir / "navigator.sqlite3")
+        store = StateStore(settings.data_dir / DATABASE_FILE)
         if clock is None:
             return cls(settings, catalog, Translator(), store)
         return cls(settings, catalog, Translator(), store, clock)

@@ -10,11 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .catalog import CatalogInvalid, load_catalog
-from .config import HEARTBEAT_FILE, HEARTBEAT_MAX_AGE, SEMANTIC_STATUS_FILE, Settings
+from .config import DATABASE_FILE, HEARTBEAT_FILE, HEARTBEAT_MAX_AGE, KEY_FILE, SEMANTIC_STATUS_FILE, Settings
 from .schema import catalog_json_schema_text
 
-DATABASE_FILE = "navigator.sqlite3"
-KEY_FILE = "user-key.secret"
 INBOX_MAX_AGE = 300.0  # seconds an update may wait unanswered before health says the bot is stuck
 
 

@@ -13,6 +13,8 @@ from .catalog import default_catalog_dir
 HEARTBEAT_FILE = "heartbeat"  # touched by the running bot; `navigator-bot health` checks its age
 HEARTBEAT_INTERVAL = 30.0
 HEARTBEAT_MAX_AGE = 180.0
+DATABASE_FILE = "navigator.sqlite3"  # conversations, counters and the inbox
+KEY_FILE = "user-key.secret"  # the key of the pseudonymous user keys
 SEMANTIC_STATUS_FILE = "semantic-status"  # written at start-up; `navigator-bot health` reports it
 
 

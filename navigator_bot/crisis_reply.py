@@ -16,6 +16,11 @@ def is_open(line: CrisisLine, now: dt.datetime) -> bool | None:
     return hours_open(line.schedule, now, line.always_open)
 
 
+def line_name(line: CrisisLine, lang: str) -> str:
+    """Return a crisis line's name in the reply's language (the Japanese name too, in English)."""
+    return f"{line.name_en} ({line.name})" if lang == "en" and line.name_en else line.name
+
+
 def lines_by_availability(lines: Sequence[CrisisLine], now: dt.datetime) -> list[tuple[CrisisLine, bool | None]]:
     """Return the lines with whether they are open: 24-hour lines, then open now, then unknown, then closed."""
     def rank(item: tuple[int, tuple[CrisisLine, bool | None]]) -> tuple[int, int]:
@@ -36,7 +41,7 @@ class CrisisReplies:
     def line_text(self, line: CrisisLine, open_now: bool | None, lang: str) -> str:
         """Return one line as a list item, with its hours, as-of date and whether it answers now."""
         english = lang == "en"
-        name = f"{line.name_en} ({line.name})" if english and line.name_en else line.name
+        name = line_name(line, lang)
         hours = line.hours_en if english and line.hours_en else line.hours
         as_of = line.as_of_en if english and line.as_of_en else line.as_of
         key = "crisis_line_dated" if as_of else "crisis_line"

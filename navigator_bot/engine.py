@@ -44,6 +44,15 @@ STEPPED = frozenset({"p", "s", "a", "back", "pg", "restart", "area", "town", "af
 COMMANDS = ("start", "help", "menu", "kpi", "search", "lang", "privacy", "forget", "cancel")
 
 
+def _stamped(outcome: Outcome, step: int) -> Outcome:
+    """Mark every button of the outcome with the conversation step of the screen it belongs to."""
+    outcome.replies[:] = [
+        replace(reply, buttons=tuple(tuple(button.stamped(step) for button in row) for row in reply.buttons))
+        for reply in outcome.replies
+    ]
+    return outcome
+
+
 class ConversationState(BaseModel):
     """Where one user is in the conversation: only the choices they made (ids), never typed text."""
 
@@ -88,16 +97,12 @@ class DialogueEngine:
         if self._stale(state, event):
             # A second tap on a screen already left (two taps on 「戻る」, ten on a persona): show where the
             # conversation is — the same screen, so the message is left as it is — change nothing, count nothing.
-            stale = self._render_current(state, self._lang(state, context), edit=True, stamp=state.step)
+            stale = self._render_current(state, self._lang(state, context), edit=True)
             stale.counts.clear()
-            return stale
+            return _stamped(stale, state.step)
         outcome = self._handle(state, event, context)
         state.step += 1
-        outcome.replies[:] = [
-            replace(reply, buttons=tuple(tuple(button.stamped(state.step) for button in row) for row in reply.buttons))
-            for reply in outcome.replies
-        ]
-        return outcome
+        return _stamped(outcome, state.step)
 
     def _handle(self, state: ConversationState, event: Event, context: UserContext) -> Outcome:
         lang = self._lang(state, context)
@@ -296,16 +301,7 @@ class DialogueEngine:
                 return question, steps_before + index + 1, total
         return None, total, total
 
-    def _render_current(self, state: ConversationState, lang: str, edit: bool, intro: bool = False,
-                        stamp: int | None = None) -> Outcome:
-        outcome = self._render(state, lang, edit, intro)
-        if stamp is not None:
-            outcome.replies[:] = [replace(reply, buttons=tuple(tuple(b.stamped(stamp) for b in row)
-                                                               for row in reply.buttons))
-                                  for reply in outcome.replies]
-        return outcome
-
-    def _render(self, state: ConversationState, lang: str, edit: bool, intro: bool = False) -> Outcome:
+    def _render_current(self, state: ConversationState, lang: str, edit: bool, intro: bool = False) -> Outcome:
         persona = find_persona(self.catalog, state.persona)
         if persona is None:
             text = self.t("ask_persona", lang)
@@ -392,7 +388,7 @@ class DialogueEngine:
         if paging:
             rows.append(tuple(paging))
         if shown.municipality_asked or state.town:
-            rows.append((Button(self.t("btn_town_change" if state.town else "btn_town", lang), "area"),))
+            rows.append(self._town_row(state, lang))
         extra = [Button(self.t("btn_memo", lang), "memo")]
         if state.persona == "supporter":
             extra.append(Button(self.t("btn_kpi", lang), "kpi"))
@@ -427,7 +423,7 @@ class DialogueEngine:
         lines += ["", *windows.footer(shown, lang)]
         rows: list[tuple[Button, ...]] = []
         if shown.municipality_asked or (state.town and any(f.by_municipality for f in windows.of(measure))):
-            rows.append((Button(self.t("btn_town_change" if state.town else "btn_town", lang), "area"),))
+            rows.append(self._town_row(state, lang))
         if state.persona:
             rows += [(Button(self.t("btn_back_results", lang), "res"), Button(self.t("btn_memo", lang), "memo")),
                      (Button(self.t("btn_restart", lang), "restart"),)]
@@ -435,6 +431,10 @@ class DialogueEngine:
             rows.append((Button(self.t("btn_restart", lang), "restart"),))
         return Outcome([Reply("\n".join(lines).strip(), tuple(rows), edit=edit)],
                        counts=[("measure_opened", measure_id)])
+
+    def _town_row(self, state: ConversationState, lang: str) -> tuple[Button, ...]:
+        """The button that asks (or changes) where the person lives."""
+        return (Button(self.t("btn_town_change" if state.town else "btn_town", lang), "area"),)
 
     def _choose_town(self, state: ConversationState, area_id: str, lang: str) -> Outcome:
         """Ask where the person lives, area first, then the town (optional: every screen can be left)."""
@@ -459,7 +459,7 @@ class DialogueEngine:
         elif state.persona and state.view in ("results", "memo"):
             outcome = self._results(state, lang, edit=False)
         else:
-            desk = self.catalog.facilities.get("self-reliance-support")
+            desk = self.understanding.windows.desk_window
             text = self.understanding.window_text(desk, ("phone",), lang, state.town) if desk else ""
             outcome = Outcome([Reply(text, self._resume_row(state, lang))])
         outcome.replies.insert(0, note)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .catalog import Catalog
+from .crisis_reply import line_name
 from .hours import is_open, next_opening
 from .i18n import Translator
-from .models import Area, Contact, CrisisLine, Facility, Measure, Municipality
+from .models import Area, Contact, Facility, Measure, Municipality
 from .understanding.normalize import normalize as normalize_plain
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -53,6 +53,15 @@ class Windows:
                 names += [(normalize_plain(alias), town.id, True) for alias in town.aliases]
         names.sort(key=lambda item: -len(item[0]))
         self._names = names
+        # Every name a window goes by, normalized once, longest first (the most specific wins).
+        self._facility_names = sorted(
+            ((form, facility) for facility in catalog.facilities.values()
+             for form in {normalize_plain(word) for word in (
+                 facility.name, *facility.keywords, *([facility.short_name.ja] if facility.short_name else []))}
+             if form),
+            key=lambda item: -len(item[0]))
+        self.desk_window = next((facility for facility in catalog.facilities.values() if facility.by_municipality),
+                                None)  # the window with a desk per city or area (自立相談支援機関)
 
     def t(self, key: str, lang: str, **values: object) -> str:
         """Return a UI string."""
@@ -77,14 +86,7 @@ class Windows:
 
     def facility_named(self, normalized: str) -> Facility | None:
         """Return the window a message names (ハローワーク, サポステ …), the longest name first."""
-        best: tuple[int, Facility] | None = None
-        for facility in self.catalog.facilities.values():
-            for word in (facility.name, *facility.keywords, *(
-                    [facility.short_name.ja] if facility.short_name else [])):
-                found = normalize_plain(word)
-                if found and found in normalized and (best is None or len(found) > best[0]):
-                    best = (len(found), facility)
-        return best[1] if best else None
+        return next((facility for form, facility in self._facility_names if form in normalized), None)
 
     # --- names -------------------------------------------------------------------------------------------------
 
@@ -206,7 +208,7 @@ class Windows:
 
     def local_desk(self, town_id: str | None, lang: str, shown: Shown) -> list[str]:
         """The desk for living, money and work where the person said they live, if not shown already."""
-        desk = next((f for f in self.catalog.facilities.values() if f.by_municipality), None)
+        desk = self.desk_window
         if desk is None or town_id is None or desk.id in shown.windows:
             return []
         contact = self.desk_for(desk, town_id)
@@ -221,13 +223,18 @@ class Windows:
         """Return what is said once under a list: confirm the latest where a fact is of medium confidence."""
         return [self.t("window_medium", lang)] if shown.medium else []
 
-    def facility_detail(self, facility: Facility, lang: str, now: dt.datetime, town_id: str | None,
-                        family: bool, shown: Shown, brief: bool = False) -> list[str]:
-        """Return everything known about a window, for the detail view (brief: for the 相談メモ)."""
+    def header(self, facility: Facility, lang: str) -> list[str]:
+        """Return a window's first lines: its name, its newer name if any, and what happens there."""
         lines = [f"■ {self.name(facility, lang)}"]
         if facility.current_name:
             lines.append(self.t("window_current_name", lang, name=facility.current_name.get(lang)))
         lines.append(facility.what_happens.get(lang) if facility.what_happens else facility.description.get(lang))
+        return lines
+
+    def facility_detail(self, facility: Facility, lang: str, now: dt.datetime, town_id: str | None,
+                        family: bool, shown: Shown, brief: bool = False) -> list[str]:
+        """Return everything known about a window, for the detail view (brief: for the 相談メモ)."""
+        lines = self.header(facility, lang)
         if facility.what_happens and not brief:
             lines.append(facility.description.get(lang))
         if facility.formal_name and not brief:
@@ -242,18 +249,4 @@ class Windows:
             lines += [f"・{question}" for question in facility.ask_at_desk.get(lang)]
         return lines
 
-    def printable_contacts(self) -> Iterable[tuple[str, Contact]]:
-        """Yield every contact the bot can print, with its window id (for the test that checks their sources)."""
-        for facility in self.catalog.facilities.values():
-            for contact in facility.contacts:
-                yield facility.id, contact
 
-
-def line_name(line: CrisisLine, lang: str) -> str:
-    """Return a crisis line's name in the reply's language."""
-    return f"{line.name_en} ({line.name})" if lang == "en" and line.name_en else line.name
-
-
-def municipality_rows(areas: Sequence[Area], lang: str) -> list[tuple[str, str]]:
-    """Return (label, action) pairs for choosing an area."""
-    return [(area.name_en if lang == "en" else area.name, f"area:{area.id}") for area in areas]

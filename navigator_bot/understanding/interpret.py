@@ -15,7 +15,7 @@ import numpy as np
 from ..catalog import Catalog
 from ..crisis_reply import CrisisReplies
 from ..i18n import Translator
-from ..models import Audience, Facility, WindowFact
+from ..models import Audience, Facility, Measure, WindowFact
 from ..presenting import category_label
 from ..windows import Shown, Windows
 from .crisis import CrisisDetector, CrisisReading
@@ -218,11 +218,15 @@ class Understanding:
         if asked is not None:
             facility, facts = asked
             ranking = self.rank(message, allowed, limit, inferred)
-            own = [match for match in ranking.matches if facility.id in match.measure.facilities
-                   and (allowed is None or set(allowed).intersection(match.measure.audiences))]
+
+            def fits(measure: Measure) -> bool:  # a measure of this window the asker may be offered
+                return facility.id in measure.facilities and (
+                    allowed is None or bool(set(allowed).intersection(measure.audiences)))
+
+            own = [match for match in ranking.matches if fits(match.measure)]
+            found = {match.measure.id for match in own}
             own += [MeasureMatch(measure, 0.0, ()) for measure in self.catalog.measures.values()
-                    if facility.id in measure.facilities and measure.id not in {m.measure.id for m in own}
-                    and (allowed is None or set(allowed).intersection(measure.audiences))]
+                    if fits(measure) and measure.id not in found]
             text_out = self.window_text(facility, facts, lang, town, family="family" in personas)
             if safety.distress:
                 text_out = f"{self.translator.t('distress_acknowledge', lang)}\n\n{text_out}"
@@ -316,10 +320,7 @@ class Understanding:
         t = self.translator.t
         windows, now, shown = self.windows, self._now(), Shown()
         where = facility.confirm_at.get(lang)
-        lines = [f"■ {windows.name(facility, lang)}"]
-        if facility.current_name:
-            lines.append(t("window_current_name", lang, name=facility.current_name.get(lang)))
-        lines.append(facility.what_happens.get(lang) if facility.what_happens else facility.description.get(lang))
+        lines = windows.header(facility, lang)
         contacts_said = False
         for fact in facts:
             if fact == "where":

@@ -330,7 +330,7 @@ class KpiAnswers:
         """The fiscal years asked about; 前年度 and 今年度 count from a year the question names, not from today."""
         years = parse_fiscal_years(text, today)
         absolute = parse_fiscal_years(_RELATIVE_WORDS.sub(" ", text), today)
-        relative = [word for word in _RELATIVE_WORDS.findall(text)]
+        relative = _RELATIVE_WORDS.findall(text)
         if not absolute or not relative:
             return tuple(years)
         anchor = absolute[0]
