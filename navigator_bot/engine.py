@@ -67,6 +67,7 @@ class ConversationState(BaseModel):
     detail: str | None = None
     pending: list[str] = Field(default_factory=list)  # measure ids to show after a crisis reply (never text)
     step: int = 0  # counts the screens shown; buttons carry the step of their screen
+    asked: str | None = None  # the question on screen, if any: a typed はい / いいえ answers only that one
     town: str | None = None  # municipality id, only when the person chose or wrote it (for their local desk)
     opened: list[str] = Field(default_factory=list)  # measure ids the person opened, for the 相談メモ
 
@@ -317,6 +318,7 @@ class DialogueEngine:
             return Outcome([Reply(text, rows, edit=edit)])
         question, step, total = self._pending_question(state)
         if question is not None and state.view == "ask":
+            state.asked = question.id
             wording = question.text_family if persona.id == "family" and question.text_family else question.text
             rows = tuple((Button(o.label.get(lang), f"a:{question.id}:{o.id}"),) for o in question.options)
             rows += ((Button(self.t("btn_unknown", lang), f"a:{question.id}:{UNKNOWN}"),
@@ -532,6 +534,7 @@ class DialogueEngine:
             handled = self._typed_word(state, word, lang)
             if handled is not None:
                 return handled
+        state.asked = None  # the reply below replaces the question on screen: はい next must not answer it
         persona = find_persona(self.catalog, state.persona)
         audiences = None
         if persona is not None:
@@ -579,7 +582,7 @@ class DialogueEngine:
             state.page += 1
             return self._results(state, lang, edit=False)
         question, _, _ = self._pending_question(state)
-        if question is None or state.view != "ask" or not state.persona:
+        if question is None or state.view != "ask" or not state.persona or state.asked != question.id:
             # はい / いいえ with no question on screen: show where the person is, rather than search for "はい".
             return self._render_current(state, lang, edit=False) if word in ANSWER_WORDS else None
         option = {"unknown": UNKNOWN, "skip": SKIP}.get(word)

@@ -117,3 +117,16 @@ def test_typed_text_never_overwrites_a_choice(engine: DialogueEngine) -> None:
     assert conversation.state.persona == "self" and conversation.state.situation == "long-unemployed"
     conversation.send(ButtonPressed("restart"))
     assert conversation.state.situation is None
+
+
+def test_a_typed_yes_does_not_answer_a_question_that_is_not_on_screen(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine)
+    conversation.send(Start())
+    conversation.send(TextTyped("派遣きられた"))  # an answer with measures replaces the questions on screen
+    state = conversation.state
+    assert state.persona == "self" and state.situation == "unstable-work" and state.answers == {}
+    reply = conversation.send(TextTyped("はい"))
+    assert state.answers == {}, state.answers  # nothing answered blind: the question is shown first
+    assert "ひとり親" in reply.text
+    conversation.send(TextTyped("はい"))  # now it is on screen: はい answers it
+    assert state.answers == {"single-parent": "yes"}
