@@ -135,6 +135,10 @@ class Navigator:
         stored = self.store.load(self.user_key(user))
         return bool(stored and stored.get("persona"))
 
+    def forget(self, user: str) -> bool:
+        """Delete everything stored about a user (they left the channel); True if there was anything."""
+        return self.store.forget(self.user_key(user))
+
     def handle(self, user: str, event: Event, context: UserContext) -> Outcome:
         """Handle one event of one user: load their state, run the engine, write everything through."""
         now = self._clock()

@@ -76,7 +76,11 @@ def _chat(args: argparse.Namespace) -> int:
     return run_console(Navigator.from_settings(Settings()), is_staff=args.staff)
 
 
-def _run(_: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
+    if args.channel == "line":
+        from .adapters.line import run as run_line
+
+        return run_line(Settings())
     from .adapters.telegram import run
 
     return run(Settings())
@@ -205,7 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--staff", action="store_true", help="act as support staff (KPI charts)")
     chat.set_defaults(handler=_chat)
 
-    run = commands.add_parser("run", help="run the Telegram bot (polling, or webhook if NAVIGATOR_WEBHOOK_URL)")
+    run = commands.add_parser("run", help="run the bot: Telegram (polling, or webhook if NAVIGATOR_WEBHOOK_URL) "
+                                          "or LINE (--channel line: a webhook server)")
+    run.add_argument("--channel", choices=("telegram", "line"), default="telegram",
+                     help="the chat network to serve (default: telegram)")
     run.set_defaults(handler=_run)
 
     health = commands.add_parser("health", help="exit 0 when the catalog loads and the running bot is alive")

@@ -49,11 +49,27 @@ class Settings(BaseSettings):
     api_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for the Bot API to answer a call.")
     stats_retention_days: int = Field(default=400, ge=30, description="Usage counters older than this are deleted.")
     concurrent_updates: int = Field(default=16, ge=1, le=256, description="Updates processed at the same time.")
+    line_channel_secret: str | None = Field(default=None, description="LINE channel secret (webhook signatures).")
+    line_channel_access_token: str | None = Field(default=None, description="LINE channel access token.")
+    line_api_url: str = Field(default="https://api.line.me", description="Messaging API base URL (a stand-in's).")
+    line_port: int = Field(default=8080, ge=0, le=65535, description="Port of the LINE webhook server (0: any free).")
+    line_public_url: str | None = Field(
+        default=None, description="HTTPS address LINE reaches this server at (webhook, chart images, CSV links)."
+    )
+    line_staff_ids: Annotated[frozenset[str], NoDecode] = frozenset()
+    line_media_ttl_hours: int = Field(default=24, ge=1, le=24 * 14, description="Hours a chart or memo link works.")
 
     @property
     def embedding_cache(self) -> Path:
         """The folder of the embedding cache."""
         return self.embedding_cache_dir or self.data_dir / "cache"
+
+    @field_validator("line_staff_ids", mode="before")
+    @classmethod
+    def _parse_line_staff_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part for part in value.replace(" ", "").split(",") if part)
+        return value
 
     @field_validator("staff_ids", mode="before")
     @classmethod

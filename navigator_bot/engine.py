@@ -557,6 +557,8 @@ class DialogueEngine:
             return Outcome([self._clarify(state, lang)], counts=counts)
         if answer.town is not None:
             state.town = answer.town
+        if answer.intent == "town":
+            return self._town_set(state, lang)
         if answer.intent == "measures":
             self._apply_inference(state, answer.inferred)
         rows = self._measure_rows([match.measure for match in answer.matches], lang)

@@ -54,6 +54,16 @@ CREATE TABLE IF NOT EXISTS handled (
     update_id INTEGER PRIMARY KEY NOT NULL,
     handled_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS event_inbox (
+    event_id TEXT PRIMARY KEY NOT NULL,
+    channel TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_handled (
+    event_id TEXT PRIMARY KEY NOT NULL,
+    handled_at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS usage_counts (
     day TEXT NOT NULL,
     metric TEXT NOT NULL,
@@ -329,6 +339,58 @@ class Inbox:
         """Drop the ids of updates handled longer ago than `keep` (Telegram keeps updates 24 hours)."""
         with self._store._lock:
             return self._store._conn.execute("DELETE FROM handled WHERE handled_at < ?",
+                                             (_utc_stamp(now - keep),)).rowcount
+
+
+class EventInbox:
+    """Webhook events of a channel whose ids are strings (LINE's `webhookEventId`), on disk until answered.
+
+    The same promise as `Inbox`: an event is written here before the webhook answers 200, handled once, then its
+    body (what the person typed) is deleted and its id remembered for a while, so that a redelivery is not answered
+    twice. Ids carry the channel's prefix ("line:01H..."), so channels never collide.
+    """
+
+    def __init__(self, store: StateStore, channel: str) -> None:
+        self._store = store
+        self._channel = channel
+
+    def _id(self, event_id: str) -> str:
+        return f"{self._channel}:{event_id}"
+
+    def accept(self, event_id: str, body: str, now: datetime) -> bool:
+        """Keep an arriving event; False when it is waiting already or was handled (a redelivery)."""
+        key = self._id(event_id)
+        with self._store.transaction():
+            if self._store._read("SELECT 1 FROM event_handled WHERE event_id = ?", (key,)):
+                return False
+            cursor = self._store._conn.execute(
+                "INSERT OR IGNORE INTO event_inbox (event_id, channel, body, received_at) VALUES (?, ?, ?, ?)",
+                (key, self._channel, body, _utc_stamp(now)))
+            return cursor.rowcount > 0
+
+    def done(self, event_id: str, now: datetime) -> None:
+        """Mark an event handled: its body is deleted, its id remembered."""
+        key = self._id(event_id)
+        with self._store.transaction():
+            self._store._write("DELETE FROM event_inbox WHERE event_id = ?", (key,))
+            self._store._write("INSERT OR IGNORE INTO event_handled (event_id, handled_at) VALUES (?, ?)",
+                               (key, _utc_stamp(now)))
+
+    def pending(self) -> list[tuple[str, str]]:
+        """Return the events that arrived but were never handled (after a crash), oldest first."""
+        prefix = len(self._channel) + 1
+        rows = self._store._read("SELECT event_id, body FROM event_inbox WHERE channel = ? "
+                                 "ORDER BY received_at, rowid", (self._channel,))
+        return [(str(row[0])[prefix:], str(row[1])) for row in rows]
+
+    def waiting(self) -> int:
+        """How many events of this channel wait in the inbox."""
+        return int(self._store._read("SELECT count(*) FROM event_inbox WHERE channel = ?", (self._channel,))[0][0])
+
+    def forget_handled(self, now: datetime, keep: timedelta = timedelta(days=2)) -> int:
+        """Drop the ids of events handled longer ago than `keep` (LINE redelivers for a shorter time)."""
+        with self._store._lock:
+            return self._store._conn.execute("DELETE FROM event_handled WHERE handled_at < ?",
                                              (_utc_stamp(now - keep),)).rowcount
 
 

@@ -19,6 +19,8 @@ from .understanding.normalize import normalize as normalize_plain
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # A bare place name (弘前) says where someone lives only next to words like these.
+_RESIDES = "(に住|にすん|住み|すみ|在住|で暮ら|に暮ら|の者|のもの)"  # not から: 八戸から仙台まで is a trip
+_JUST_THE_TOWN = "(です|だ|だよ|だべ|だじゃ|在住です|にいます|にいる)?"
 _LIVES = "(に住|にすん|住み|すみ|在住|から|の者|のもの|で暮ら|に暮ら|市内|町内|村内|の近く|のちかく)"
 
 
@@ -46,11 +48,17 @@ class Windows:
         self.translator = translator
         self.municipalities: dict[str, tuple[Municipality, Area]] = {}
         names: list[tuple[str, str, bool]] = []  # (normalized name, municipality id, needs a living word)
+        self._english: list[tuple[re.Pattern[str], str]] = []
         for area in catalog.places.areas if catalog.places else ():
             for town in area.municipalities:
                 self.municipalities[town.id] = (town, area)
                 names.append((normalize_plain(town.name), town.id, False))
                 names += [(normalize_plain(alias), town.id, True) for alias in town.aliases]
+                if town.name_en:  # "I live in Hirosaki", "from Mutsu City"; Aomori alone may be the prefecture
+                    head = normalize_plain(town.name_en.split()[0])
+                    english = normalize_plain(town.name_en) if head == "aomori" else head
+                    self._english.append((re.compile(rf"(?:livein|livingin|livesin|basedin|residein|from)"
+                                                     rf"{re.escape(english)}"), town.id))
         names.sort(key=lambda item: -len(item[0]))
         self._names = names
         # Every name a window goes by, normalized once, longest first (the most specific wins).
@@ -78,7 +86,19 @@ class Windows:
                 if not needs_context or re.match(_LIVES, after):
                     return town_id
                 at = normalized.find(name, at + 1)
-        return None
+        return next((town_id for pattern, town_id in self._english if pattern.search(normalized)), None)
+
+    def lives_in(self, normalized: str) -> str | None:
+        """Return the town when the message says where the person lives (弘前に住んでいます, むつ市です), not only
+        names it (弘前市の天気は？)."""
+        for name, town_id, _ in self._names:
+            at = normalized.find(name)
+            while at >= 0:
+                after = normalized[at + len(name):]
+                if re.match(_RESIDES, after) or re.fullmatch(_JUST_THE_TOWN, after):
+                    return town_id
+                at = normalized.find(name, at + 1)
+        return next((town_id for pattern, town_id in self._english if pattern.search(normalized)), None)
 
     def of(self, measure: Measure) -> list[Facility]:
         """Return the windows of a measure, in catalog order."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from navigator_bot.storage import JST, Inbox, StateStore, UsageCounters, suppress
+from navigator_bot.storage import JST, EventInbox, Inbox, StateStore, UsageCounters, suppress
 
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)  # 2026-11-27 00:30 in Tokyo
 STATE = {"persona": "family", "situation": "withdrawn", "answers": {"single-parent": "no"}, "shown": ["job-cafe"]}
@@ -122,7 +122,7 @@ def test_forget_deletes_everything(store: StateStore, db_path: Path) -> None:
     assert store.load("tg:7") == STATE
 
     rows = all_rows(db_path)
-    assert set(rows) == {"users", "usage_counts", "inbox", "handled", "inbox_owner"}
+    assert set(rows) == {"users", "usage_counts", "inbox", "handled", "inbox_owner", "event_inbox", "event_handled"}
     assert not [row for table in rows.values() for row in table if any("424242" in str(value) for value in row)]
     # Nor in the bytes on disk: secure_delete zeroes the rows, the checkpoint empties the WAL.
     for file in db_path.parent.iterdir():
@@ -335,3 +335,16 @@ def test_counters_older_than_the_retention_are_purged(store: StateStore) -> None
     counters.increment("persona", "family", now=T0 - timedelta(days=399))
     assert counters.purge(T0, keep_days=400) == 1
     assert counters.purge(T0, keep_days=400) == 0
+
+
+def test_event_inbox_keeps_events_until_done_and_drops_redeliveries(store: StateStore) -> None:
+    """LINE events by string id: kept before the 200, handled once, ids per channel, old ids forgotten."""
+    line, other = EventInbox(store, "line"), EventInbox(store, "other")
+    assert line.accept("01HX", '{"type":"message"}', T0) is True
+    assert line.accept("01HX", '{"type":"message"}', T0) is False  # redelivered while waiting
+    assert other.accept("01HX", "{}", T0) is True  # another channel's id space
+    assert line.pending() == [("01HX", '{"type":"message"}')] and line.waiting() == 1
+    line.done("01HX", T0)
+    assert line.pending() == [] and line.accept("01HX", "{}", T0) is False  # redelivered after handling
+    assert line.forget_handled(T0 + timedelta(days=3)) == 1
+    assert line.accept("01HX", "{}", T0 + timedelta(days=3)) is True

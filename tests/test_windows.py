@@ -161,6 +161,25 @@ def test_where_the_person_lives_brings_the_local_desk(weekday: DialogueEngine) -
     assert "ひろさき生活・仕事応援センター" in conversation.last.text
 
 
+@pytest.mark.parametrize(("typed", "town"), [("弘前に住んでいます", "hirosaki"), ("むつ市です", "mutsu"),
+                                             ("I live in Hachinohe", "hachinohe"), ("八戸在住", "hachinohe")])
+def test_saying_only_where_one_lives_mid_question_sets_the_town(weekday: DialogueEngine, typed: str,
+                                                                town: str) -> None:
+    """Typed in the middle of the questions: the town is kept, its desk shown, and the way back to the question."""
+    conversation = Conversation(weekday)
+    conversation.begin("family", "withdrawn")
+    reply = conversation.send(TextTyped(typed))
+    assert conversation.state.town == town
+    assert "resume" in conversation.actions() and "うまくお探しできませんでした" not in reply.text
+
+
+@pytest.mark.parametrize("typed", ["弘前市の天気は？", "八戸から仙台まで新幹線でいくら？",
+                                   "what's the weather in Hirosaki"])
+def test_naming_a_town_is_not_saying_one_lives_there(weekday: DialogueEngine, typed: str) -> None:
+    """A town in an off-topic question is not taken as where the person lives."""
+    assert weekday.understanding.interpret(typed).intent == "help"
+
+
 def test_choosing_a_town_by_buttons_and_what_is_not_confirmed(weekday: DialogueEngine) -> None:
     conversation = Conversation(weekday)
     conversation.begin("self", "withdrawn")

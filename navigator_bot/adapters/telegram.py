@@ -20,7 +20,7 @@ import secrets
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -58,6 +58,9 @@ from ..dialogue import (
     unpack_callback,
 )
 from .delivery import RawUpdates, RetryingRequest, rate_limiter
+from .ordering import KeyedLocks
+from .startup import configure_logging, open_navigator
+from .text_limits import split_text, utf16_len
 
 STAFF_COMMANDS = frozenset({"reload", "stats"})
 
@@ -166,33 +169,6 @@ def message_kind(message: Message) -> str:
     return next((kind for kind in _MESSAGE_KINDS if getattr(message, kind, None)), "other")
 
 
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split text into chunks of at most `limit` UTF-16 units, at line breaks where possible."""
-    chunks: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while _utf16_len(line) > limit:  # one very long line: cut it by characters
-            cut = limit
-            while _utf16_len(line[:cut]) > limit:
-                cut -= 1
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:cut])
-            line = line[cut:]
-        if _utf16_len(current + line) > limit:
-            chunks.append(current)
-            current = ""
-        current += line
-    if current.strip():
-        chunks.append(current)
-    return [chunk.rstrip("\n") for chunk in chunks if chunk.strip()]
-
-
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """Return the reply's buttons as an inline keyboard (callback data versioned and size-checked), or None."""
     rows = [
@@ -214,33 +190,6 @@ class HandlerFailed(Exception):
     def __init__(self, handler: str) -> None:
         super().__init__(handler)
         self.handler = handler
-
-
-class _KeyedLocks:
-    """One asyncio.Lock per key, dropped again when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: object) -> AsyncIterator[None]:
-        """Hold the key's lock for the duration of the block (waiting first in, first out)."""
-        lock, users = self._locks.get(key, (None, 0))
-        lock = lock or asyncio.Lock()
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        """How many keys are held or waited for."""
-        return len(self._locks)
 
 
 class InboxQueue(asyncio.Queue):  # type: ignore[type-arg]
@@ -285,7 +234,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
                  handled: Callable[[int], None] | None = None) -> None:
         super().__init__(max_concurrent_updates)
-        self.locks = _KeyedLocks()
+        self.locks = KeyedLocks()
         self._handled = handled
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -553,7 +502,7 @@ class TelegramAdapter:
     async def _edit(self, context: Context, pressed: Message, reply: Reply) -> bool:
         """Edit the pressed message into the reply; False if it has to be sent as a new message instead."""
         if reply.chart is not None or reply.image is not None or reply.document is not None \
-                or _utf16_len(reply.text) > MAX_TEXT \
+                or utf16_len(reply.text) > MAX_TEXT \
                 or not reply.text.strip():
             return False
         try:
@@ -569,7 +518,7 @@ class TelegramAdapter:
         return True
 
     async def _send_text(self, context: Context, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        chunks = split_text(text)
+        chunks = split_text(text, MAX_TEXT)
         if not chunks:
             log.warning("empty reply text skipped")
             return
@@ -587,7 +536,7 @@ class TelegramAdapter:
             log.error("chart_failed error=%s", type(error).__name__)
             await self._send_text(context, chat_id, reply.text, markup)
             return
-        if reply.text.strip() and _utf16_len(reply.text) <= MAX_CAPTION:
+        if reply.text.strip() and utf16_len(reply.text) <= MAX_CAPTION:
             await context.bot.send_photo(chat_id, png, caption=reply.text, reply_markup=markup)
             return
         await self._send_text(context, chat_id, reply.text, None)
@@ -634,28 +583,6 @@ def build_application(settings: Settings, navigator: Navigator) -> BotApplicatio
     return application
 
 
-class _RedactingFormatter(logging.Formatter):
-    """A formatter that replaces the bot token wherever it would appear (messages and tracebacks)."""
-
-    def __init__(self, token: str, fmt: str) -> None:
-        super().__init__(fmt)
-        self._token = token
-
-    def format(self, record: logging.LogRecord) -> str:
-        """Format the record, then blank out the token."""
-        return super().format(record).replace(self._token, "[token]")
-
-
-def _configure_logging(settings: Settings, token: str) -> None:
-    root = logging.getLogger()
-    root.setLevel(settings.log_level.upper())
-    if not root.handlers:  # leave logging set up by someone else alone
-        handler = logging.StreamHandler()
-        handler.setFormatter(_RedactingFormatter(token, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-    quiet_library_logging()
-
-
 def run(settings: Settings) -> int:
     """Run the bot until interrupted: long polling, or a webhook when settings.webhook_url is set. Exit code."""
     if not settings.telegram_token:
@@ -664,25 +591,11 @@ def run(settings: Settings) -> int:
     if settings.webhook_url and not _SECRET_RE.fullmatch(settings.webhook_secret or ""):
         print(MISSING_SECRET, file=sys.stderr)
         return 2
-    _configure_logging(settings, settings.telegram_token)
-    from ..app import Navigator  # here, not at import time: the CLI imports this module for `run` only
-    from ..catalog import CatalogInvalid
-    from ..storage import StorageError
-
-    try:
-        navigator = Navigator.from_settings(settings)
-    except CatalogInvalid as error:
-        print(f"catalog has {len(error.issues)} problem(s):", file=sys.stderr)
-        for issue in error.issues:
-            print(f"  {issue}", file=sys.stderr)
-        return 1
-    except StorageError as error:
-        print(f"cannot start: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:  # a read-only or missing data folder, a full disk
-        print(f"cannot start: the data folder {settings.data_dir} cannot be used: {error.strerror or error}",
-              file=sys.stderr)
-        return 1
+    configure_logging(settings, settings.telegram_token)
+    quiet_library_logging()
+    navigator = open_navigator(settings)
+    if isinstance(navigator, int):
+        return navigator
     application = build_application(settings, navigator)  # post_shutdown closes the navigator
     try:
         if settings.webhook_url:

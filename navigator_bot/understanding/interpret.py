@@ -29,7 +29,8 @@ from .situation import Inference, SituationReader
 from .smalltalk import SmallTalk
 
 log = logging.getLogger(__name__)
-Intent = Literal["measures", "window", "kpi", "crisis", "danger", "line", "distress", "smalltalk", "clarify", "help"]
+Intent = Literal["measures", "window", "kpi", "crisis", "danger", "line", "distress", "smalltalk", "clarify", "town",
+                 "help"]
 _WHERE_TO_CALL = re.compile(r"(どこ|どご)(さ|に|へ)?(電話|でんわ|かけ)")
 WINDOW_SENTENCE = 30  # characters: a longer sentence naming a window tells a story, it does not ask about it
 DEFAULT_AUDIENCES = frozenset({Audience.INDIVIDUAL, Audience.FAMILY})
@@ -241,6 +242,10 @@ class Understanding:
         if safety.level == "distress":
             return Answer(raw, "distress", self.crisis_replies.reply(safety, self._now(), lang), personas=personas,
                           safety=safety, inferred=inferred)
+        if town is not None and not inferred.known and self.windows.lives_in(message.standard):
+            # 「弘前に住んでいます」「むつ市です」: where they live, and nothing else (not 「弘前市の天気は？」)
+            text_out = self.translator.t("town_set", lang, town=self.windows.town_name(town, lang))
+            return Answer(raw, "town", text_out, personas=personas, inferred=inferred, town=town)
         if ranking.on_topic or inferred.known:
             return Answer(raw, "clarify", self.translator.t("clarify", lang), personas=personas, inferred=inferred)
         return Answer(raw, "help", self.help_text(lang, short=True), personas=personas)

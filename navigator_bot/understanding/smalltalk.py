@@ -61,6 +61,12 @@ class SmallTalk:
         for sentence in message.sentences:
             endings = (sentence.compact, _FILLER.sub("", sentence.compact), _TRAILING.sub("", sentence.compact))
             for phrase, phrase_kind in self._phrases:
+                if phrase.isascii():  # English words end at a word's end: "ty" closes "ok ty", not "Mutsu City"
+                    words = sentence.spaced.rstrip(" .!?")
+                    if phrase_kind in ("thanks", "bye") and (words == phrase or words.endswith(" " + phrase)):
+                        kind = phrase_kind
+                        break
+                    continue
                 if phrase_kind in ("thanks", "bye") and any(text.endswith(phrase) for text in endings):
                     kind = phrase_kind
                     break
