@@ -53,6 +53,9 @@ ROUND14 = EVAL_DIR / "round14.yaml"
 CRISIS_ROUND14 = EVAL_DIR / "crisis_round14.yaml"
 KPI_BLIND = EVAL_DIR / "kpi_blind.yaml"
 KPI_FRESH = EVAL_DIR / "kpi_fresh.yaml"
+ROUND15 = EVAL_DIR / "round15.yaml"
+CRISIS_ROUND15 = EVAL_DIR / "crisis_round15.yaml"
+KPI_FRESH2 = EVAL_DIR / "kpi_fresh2.yaml"
 CRISIS_ROUND13 = EVAL_DIR / "crisis_round13.yaml"
 EVAL_TODAY = dt.date(2026, 11, 26)
 EVAL_NOW = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)  # 23:00 in Aomori: some lines closed

@@ -16,8 +16,11 @@ How each set was used (the honest figures are the fresh sets', scored once, neve
 - round11.yaml (top-3 91.6 %) and crisis_round11.yaml (recall 89.7 %): the same again, scored once, then tuned on.
 - round12.yaml (top-3 96.3 %) and crisis_round12.yaml (recall 91.8 %): the same again, scored once, then tuned on.
 - round13.yaml (top-3 91.0 %) and crisis_round13.yaml (recall 88.0 %): the same again, scored once, then tuned on.
-- round14.yaml, crisis_round14.yaml: written the same way after all that, scored once, never tuned on: the honest
-  figures (top-3 95.5 %, crisis recall 85.5 %, look-alikes flagged 2.8 %).
+- round14.yaml, crisis_round14.yaml: written the same way after all that, scored once (top-3 95.5 %, crisis recall
+  85.5 %, look-alikes flagged 2.8 %), then tuned on.
+- round15.yaml, crisis_round15.yaml, kpi_fresh2.yaml: written the same way, scored once as written (top-3 94.8 %,
+  top-1 80.4 %, English 17/20, dialect 14/14, off-topic 11/12, no dead end; crisis recall 90.9 %, direct 28/28,
+  family form 8/8, look-alikes flagged 1.2 %; KPI 52/55), then tuned on.
 The sets were scored again when the plain-words summaries joined what the model reads, and when the crisis examples
 were regenerated from rounds 10–13 (the passages changed): a few tuned sets moved by a message or two either way,
 and their guards follow the level reached then.
@@ -49,12 +52,14 @@ from tests.evaluation import (
     CRISIS_ROUND12,
     CRISIS_ROUND13,
     CRISIS_ROUND14,
+    CRISIS_ROUND15,
     DEV,
     FINAL,
     FRESH,
     HOLDOUT,
     KPI_BLIND,
     KPI_FRESH,
+    KPI_FRESH2,
     QUERIES,
     ROUND7,
     ROUND8,
@@ -64,6 +69,7 @@ from tests.evaluation import (
     ROUND12,
     ROUND13,
     ROUND14,
+    ROUND15,
     build_understanding,
     evaluate,
     evaluate_crisis,
@@ -88,12 +94,13 @@ LEVELS = {
     "round13": {"top1": 0.82, "top3": 0.92, "help": 0.94, "dead_ends": 1},
     # Never tuned on: the honest figure. One dead end (a romaji employer question), two off-topic messages answered.
     "round14": {"top1": 0.88, "top3": 0.95, "help": 0.87, "dead_ends": 1},
+    "round15": {"top1": 0.80, "top3": 0.94, "help": 0.91},
 }
 # With the model unavailable the bot runs on words alone; this is what that fallback reaches.
 LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.66, "fresh": 0.78, "final": 0.76,
                        "check": 0.74, "round7": 0.72, "round8": 0.65, "round9": 0.71,
                        "round10": 0.73, "round11": 0.71, "round12": 0.77, "round13": 0.73,
-                       "round14": 0.73}
+                       "round14": 0.73, "round15": 0.69}
 GROUP_LEVELS = {
     "blind": {"english": 0.96, "dialect": 1.0, "easy": 1.0, "hiragana": 0.88, "romaji": 1.0},
     "fresh": {"english": 0.92, "dialect": 0.9, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
@@ -107,6 +114,7 @@ GROUP_LEVELS = {
     "round12": {"english": 1.0, "dialect": 1.0, "easy": 0.91, "hiragana": 1.0, "romaji": 0.83},
     "round13": {"english": 1.0, "dialect": 0.9, "easy": 1.0, "hiragana": 0.91, "romaji": 0.83},
     "round14": {"english": 0.93, "dialect": 0.91, "easy": 0.9, "hiragana": 1.0, "romaji": 0.81},
+    "round15": {"english": 0.85, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
 }
 CRISIS_LEVELS = {
     CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.013},  # 2 of 159: a gentle reply to a joke and to a list
@@ -124,11 +132,12 @@ CRISIS_LEVELS = {
     CRISIS_ROUND13: {"recall": 1.0, "lookalikes": 0.0},
     # Never tuned on: the honest figure, with what it still misses (listed in the README).
     CRISIS_ROUND14: {"recall": 0.85, "lookalikes": 0.029, "direct": 0.93, "danger": 0.9, "line": 0.91},
+    CRISIS_ROUND15: {"recall": 0.90, "lookalikes": 0.012},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
         "check": CHECK, "round7": ROUND7, "round8": ROUND8,
         "round9": ROUND9, "round10": ROUND10, "round11": ROUND11, "round12": ROUND12,
-        "round13": ROUND13, "round14": ROUND14}
+        "round13": ROUND13, "round14": ROUND14, "round15": ROUND15}
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +214,7 @@ def test_crisis_expressions_alone_catch_the_tuned_sets(lexical_only: Understandi
 
 # KPI questions in staff's words (issue 13): kpi_blind.yaml scored once as written (61/111, 55.0 %), then tuned on;
 # kpi_fresh.yaml written the same way afterwards, scored once, never tuned on (37/40, 92.5 %).
-KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 0.925}
+KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 0.925, KPI_FRESH2: 0.945}
 
 
 @pytest.mark.parametrize("path", sorted(KPI_LEVELS), ids=lambda path: path.stem)
