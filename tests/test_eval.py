@@ -92,9 +92,8 @@ LEVELS = {
     "round11": {"top1": 0.81, "top3": 0.98, "help": 0.93},
     "round12": {"top1": 0.84, "top3": 0.97, "help": 0.82, "smalltalk": 0.93, "dead_ends": 1},
     "round13": {"top1": 0.82, "top3": 0.92, "help": 0.94, "dead_ends": 1},
-    # Never tuned on: the honest figure. One dead end (a romaji employer question), two off-topic messages answered.
-    "round14": {"top1": 0.88, "top3": 0.95, "help": 0.87, "dead_ends": 1},
-    "round15": {"top1": 0.80, "top3": 0.94, "help": 0.91},
+    "round14": {"top1": 0.89, "top3": 0.97, "help": 0.93},
+    "round15": {"top1": 0.83, "top3": 1.0, "help": 0.91},
 }
 # With the model unavailable the bot runs on words alone; this is what that fallback reaches.
 LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.66, "fresh": 0.78, "final": 0.76,
@@ -113,8 +112,8 @@ GROUP_LEVELS = {
     "round11": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 0.9},
     "round12": {"english": 1.0, "dialect": 1.0, "easy": 0.91, "hiragana": 1.0, "romaji": 0.83},
     "round13": {"english": 1.0, "dialect": 0.9, "easy": 1.0, "hiragana": 0.91, "romaji": 0.83},
-    "round14": {"english": 0.93, "dialect": 0.91, "easy": 0.9, "hiragana": 1.0, "romaji": 0.81},
-    "round15": {"english": 0.85, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
+    "round14": {"english": 0.96, "dialect": 0.91, "easy": 1.0, "hiragana": 1.0, "romaji": 0.9},
+    "round15": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
 }
 CRISIS_LEVELS = {
     CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.013},  # 2 of 159: a gentle reply to a joke and to a list
@@ -130,9 +129,8 @@ CRISIS_LEVELS = {
     CRISIS_ROUND11: {"recall": 1.0, "lookalikes": 0.0, "line": 0.92},
     CRISIS_ROUND12: {"recall": 1.0, "lookalikes": 0.0, "line": 0.91},
     CRISIS_ROUND13: {"recall": 1.0, "lookalikes": 0.0},
-    # Never tuned on: the honest figure, with what it still misses (listed in the README).
-    CRISIS_ROUND14: {"recall": 0.85, "lookalikes": 0.029, "direct": 0.93, "danger": 0.9, "line": 0.91},
-    CRISIS_ROUND15: {"recall": 0.90, "lookalikes": 0.012},
+    CRISIS_ROUND14: {"recall": 1.0, "lookalikes": 0.008},
+    CRISIS_ROUND15: {"recall": 1.0, "lookalikes": 0.0},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
         "check": CHECK, "round7": ROUND7, "round8": ROUND8,
@@ -213,8 +211,9 @@ def test_crisis_expressions_alone_catch_the_tuned_sets(lexical_only: Understandi
 
 
 # KPI questions in staff's words (issue 13): kpi_blind.yaml scored once as written (61/111, 55.0 %), then tuned on;
-# kpi_fresh.yaml written the same way afterwards, scored once, never tuned on (37/40, 92.5 %).
-KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 0.925, KPI_FRESH2: 0.945}
+# kpi_fresh.yaml written the same way afterwards, scored once (37/40, 92.5 %); kpi_fresh2.yaml the same again,
+# scored once (52/55, 94.5 %), then tuned on.
+KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 0.925, KPI_FRESH2: 1.0}
 
 
 @pytest.mark.parametrize("path", sorted(KPI_LEVELS), ids=lambda path: path.stem)

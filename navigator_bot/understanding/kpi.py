@@ -64,7 +64,7 @@ _YEAR_CONTEXT = ["実績", "進捗", "達成", "目標", "結果", "成果", "kp
 _UNMET = [
     "未達", "達成していない", "達成できていない", "達成してない", "達成できてない", "達成しなかった",
     "達成できなかった", "届いていない", "届いてない", "届かなかった", "下回って", "not achieved", "unmet",
-    "not met", "below target", "behind target", "missed", "short of",
+    "not met", "below target", "behind target", "missedthe", "missedits", "missedtarget", "missedtheir", "short of",
 ]  # fmt: skip
 # The writer's own life or wishes: a generic word such as 目標 or 達成 then is not about the plan's KPIs.
 _PERSONAL = ["私", "わたし", "自分", "僕", "ぼく", "俺", "おれ", "うちの", "息子", "娘", "応募", "面接", "就活",
@@ -136,7 +136,8 @@ _PERSONAL_PATTERN = _compile(_PERSONAL)
 # a year and what remains to the target, the year the target was passed, the KPI furthest ahead or behind.
 _COMPARE_PATTERN = _compile([
     "比べ", "比較", "差", "増え", "減っ", "減り", "伸び", "前年比", "前年度比", "対前年", "増加", "減少", "変化",
-    "増減", "より多", "より少", "compare", "difference", "grow", "increase", "decrease", "change", "versus", "vs",
+    "増減", "より多", "より少", "違う", "違い", "ちがう", "ちがい", "compare", "difference", "grow", "increase",
+    "decrease", "change", "versus", "vs",
     "rise", "rose", "fell", "drop", "up from", "down from",
 ], [r"より.{0,6}(多|少|増|減)"])
 _PREVIOUS_PATTERN = _compile(["前年比", "前年度比", "前年より", "前年度より", "前の年より", "昨年度より", "前年から",
@@ -148,7 +149,8 @@ _LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "
 _RISE_PATTERN = _compile(["伸び", "増加", "増え", "growth", "increase", "grew", "rise"])
 _CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "through", "cumulative", "so far", "up to"])
 _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超過", "足りな", "不足", "still needed", "remain",
-                               "short of", "exceed", "surplus", "beyond", "over the target", "above the target"])
+                               "short of", "exceed", "surplus", "beyond", "over the target", "above the target"],
+                              [r"目標(より|に比べ|と比べ|と比較).{0,8}(多|少|上|下|差)"])
 _WHICH_YEAR_PATTERN = _compile(["どの年", "何年度", "いつ", "which year", "what year", "when"])
 _BEST_PATTERN = _compile(["一番進んで", "最も進んで", "進捗が一番良", "進捗が最も良", "進捗が一番いい", "一番順調",
                           "best progress", "furthest ahead", "most progress"])
@@ -319,6 +321,8 @@ class KpiAnswers:
             return "crossed"
         if has(_MOST_PATTERN) or has(_LEAST_PATTERN):
             return "extreme"
+        if len(years) >= 2 and has(_COMPARE_PATTERN) and not has(_REMAINING_PATTERN):
+            return "compare"  # 令和2年度から令和5年度までの伸び率: two years compared, not a running total
         if has(_REMAINING_PATTERN) or (years and has(_CUMULATIVE_PATTERN)):
             return "cumulative"
         if has(_COMPARE_PATTERN) or (len(years) == 1 and has(_PREVIOUS_PATTERN)):

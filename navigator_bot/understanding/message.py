@@ -57,6 +57,8 @@ class Reader:
 
     def __init__(self, language: LanguageTable, rewriter: SynonymRewriter) -> None:
         self.rewriter = rewriter
+        self._symbols = sorted(((unicodedata.normalize("NFKC", symbol), word)
+                                for symbol, word in language.symbols.items()), key=lambda item: -len(item[0]))
         # Dialect first, then readings; within each, longer forms first. Backreferences (\\g<1>) are kept as
         # written; plain standard forms are normalized like the text.
         self._dialect = [
@@ -74,6 +76,8 @@ class Reader:
     def read(self, raw: str) -> Message:
         """Return the message read once, for every step that follows."""
         text = unicodedata.normalize("NFKC", raw).strip()
+        for symbol, word in self._symbols:  # emoji that carry words (🪦 → 墓): normalizing would drop them
+            text = text.replace(symbol, word)
         kana = romaji_to_hiragana(text) if not _JAPANESE.search(text) else None
         normalized = normalize(kana if kana else text)
         standard = self.standardize(normalized)
