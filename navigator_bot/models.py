@@ -394,6 +394,8 @@ class LanguageTable(Strict):
     dialect: list[DialectRule] = Field(default_factory=list)
     readings: list[DialectRule] = Field(default_factory=list)
     symbols: dict[NonEmpty, str] = Field(default_factory=dict)
+    off_topic_words: list[NonEmpty] = Field(default_factory=list)
+    privacy_questions: list[NonEmpty] = Field(default_factory=list)
     off_topic: list[NonEmpty] = Field(default_factory=list)
     smalltalk: dict[SmallTalkKind, Phrases] = Field(default_factory=dict)
     smalltalk_filler: list[NonEmpty] = Field(default_factory=list)

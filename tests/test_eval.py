@@ -23,7 +23,7 @@ How each set was used (the honest figures are the fresh sets', scored once, neve
   family form 8/8, look-alikes flagged 1.2 %; KPI 52/55), then tuned on.
 - round16.yaml, crisis_round16.yaml, kpi_fresh3.yaml: written the same way after that tuning, scored once as written
   (top-3 91.9 %, top-1 80.8 %, English 21/22, dialect 13/14, off-topic 7/12, no dead end; crisis recall 89.9 %,
-  direct 30/31, family form 9/10, look-alikes flagged 2.8 %; KPI 63/66).
+  direct 30/31, family form 9/10, look-alikes flagged 2.8 %; KPI 63/66), then tuned on.
 The sets were scored again when the plain-words summaries joined what the model reads, and when the crisis examples
 were regenerated from rounds 10–13 (the passages changed): a few tuned sets moved by a message or two either way,
 and their guards follow the level reached then.
@@ -98,15 +98,15 @@ LEVELS = {
     "round11": {"top1": 0.81, "top3": 0.98, "help": 0.93},
     "round12": {"top1": 0.84, "top3": 0.97, "help": 0.82, "smalltalk": 0.93, "dead_ends": 1},
     "round13": {"top1": 0.82, "top3": 0.92, "help": 0.94, "dead_ends": 1},
-    "round14": {"top1": 0.89, "top3": 0.97, "help": 0.93},
+    "round14": {"top1": 0.88, "top3": 0.97, "help": 0.93},
     "round15": {"top1": 0.83, "top3": 1.0, "help": 0.91},
-    "round16": {"top1": 0.80, "top3": 0.91, "help": 0.58, "smalltalk": 0.87},
+    "round16": {"top1": 0.84, "top3": 0.96, "help": 0.91},
 }
 # With the model unavailable the bot runs on words alone; this is what that fallback reaches.
 LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.66, "fresh": 0.78, "final": 0.76,
                        "check": 0.74, "round7": 0.72, "round8": 0.65, "round9": 0.71,
                        "round10": 0.73, "round11": 0.71, "round12": 0.77, "round13": 0.73,
-                       "round14": 0.73, "round15": 0.69, "round16": 0.67}
+                       "round14": 0.73, "round15": 0.69, "round16": 0.70}
 GROUP_LEVELS = {
     "blind": {"english": 0.96, "dialect": 1.0, "easy": 1.0, "hiragana": 0.88, "romaji": 1.0},
     "fresh": {"english": 0.92, "dialect": 0.9, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
@@ -121,7 +121,7 @@ GROUP_LEVELS = {
     "round13": {"english": 1.0, "dialect": 0.9, "easy": 1.0, "hiragana": 0.91, "romaji": 0.83},
     "round14": {"english": 0.96, "dialect": 0.91, "easy": 1.0, "hiragana": 1.0, "romaji": 0.9},
     "round15": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
-    "round16": {"english": 0.95, "dialect": 0.92, "easy": 0.85, "hiragana": 1.0, "romaji": 0.83},
+    "round16": {"english": 1.0, "dialect": 1.0, "easy": 0.85, "hiragana": 1.0, "romaji": 1.0},
 }
 CRISIS_LEVELS = {
     CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.013},  # 2 of 159: a gentle reply to a joke and to a list
@@ -137,9 +137,10 @@ CRISIS_LEVELS = {
     CRISIS_ROUND11: {"recall": 1.0, "lookalikes": 0.0, "line": 0.92},
     CRISIS_ROUND12: {"recall": 1.0, "lookalikes": 0.0, "line": 0.91},
     CRISIS_ROUND13: {"recall": 1.0, "lookalikes": 0.0},
-    CRISIS_ROUND14: {"recall": 1.0, "lookalikes": 0.008},
+    # 「ひきこもりの相談、電話でできるところ」 gets the windows with their phones, not the crisis lines.
+    CRISIS_ROUND14: {"recall": 1.0, "lookalikes": 0.008, "line": 0.91},
     CRISIS_ROUND15: {"recall": 1.0, "lookalikes": 0.0},
-    CRISIS_ROUND16: {"recall": 0.89, "lookalikes": 0.028, "direct": 0.96},
+    CRISIS_ROUND16: {"recall": 1.0, "lookalikes": 0.0},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
         "check": CHECK, "round7": ROUND7, "round8": ROUND8,
@@ -221,8 +222,8 @@ def test_crisis_expressions_alone_catch_the_tuned_sets(lexical_only: Understandi
 
 # KPI questions in staff's words (issue 13): kpi_blind.yaml scored once as written (61/111, 55.0 %), then tuned on;
 # kpi_fresh.yaml written the same way afterwards, scored once (37/40, 92.5 %); kpi_fresh2.yaml the same again,
-# scored once (52/55, 94.5 %), then tuned on.
-KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 0.925, KPI_FRESH2: 1.0, KPI_FRESH3: 0.954}
+# scored once (52/55, 94.5 %), then tuned on; kpi_fresh3.yaml the same (63/66, 95.5 %), then tuned on.
+KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 0.925, KPI_FRESH2: 1.0, KPI_FRESH3: 1.0}
 
 
 @pytest.mark.parametrize("path", sorted(KPI_LEVELS), ids=lambda path: path.stem)

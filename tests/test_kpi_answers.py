@@ -325,3 +325,16 @@ def test_comparison_and_remaining_answers_lead_with_the_figure_asked(kpi: KpiAns
     assert crossed.startswith("サポートステーション") and "令和4年度" in crossed and "2,922件" in crossed
     best = kpi.answer(kpi.detect("一番進捗が悪いKPIは？", TODAY))  # type: ignore[arg-type]
     assert best.startswith("進捗が一番遅れているKPIは「県内全市での市町村プラットフォームの設置」（累計で目標の60.0%）")
+
+
+def test_average_per_year_and_the_year_after(kpi: KpiAnswers) -> None:
+    """「1年あたり平均」 divides the total by its years; 「令和2年度の翌年度」 is 令和3年度."""
+    today = date(2026, 11, 26)
+    query = kpi.detect("正社員就職件数は1年あたり平均何件？", today)
+    assert query is not None and query.aspect == "average"
+    assert kpi.answer(query).startswith("正社員就職件数の1年あたりの平均は920.5件です")
+    query = kpi.detect("令和2年度の翌年度の市町村プラットフォーム設置の進捗率は？", today)
+    assert query is not None and query.fiscal_years == (2021,)
+    assert "40.0%" in kpi.answer(query)
+    query = kpi.detect("正社員就職件数の令和2年度から令和5年度までの伸び率は？", today)
+    assert query is not None and query.kind == "compare" and "32.3%" in kpi.answer(query)

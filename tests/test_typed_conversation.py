@@ -130,3 +130,28 @@ def test_a_typed_yes_does_not_answer_a_question_that_is_not_on_screen(engine: Di
     assert "ひとり親" in reply.text
     conversation.send(TextTyped("はい"))  # now it is on screen: はい answers it
     assert state.answers == {"single-parent": "yes"}
+
+
+@pytest.mark.parametrize("text", ["このチャットで書いたことって記録に残るの？", "Is my chat saved?",
+                                  "個人情報は大丈夫ですか"])
+def test_asking_what_the_bot_keeps_gets_the_privacy_note(engine: DialogueEngine, text: str) -> None:
+    answer = engine.understanding.interpret(text, "en" if text.isascii() else "ja")
+    assert answer.intent == "help" and answer.text == engine.translator.t("privacy", "en" if text.isascii() else "ja")
+
+
+@pytest.mark.parametrize("text", ["確定申告のやり方教えてください。バイト掛け持ちしてます",
+                                  "運転免許の更新ってどこでするの",
+                                  "How do I pay my resident tax if I missed the deadline?"])
+def test_words_of_other_matters_get_what_the_bot_can_do(engine: DialogueEngine, text: str) -> None:
+    assert engine.understanding.interpret(text).intent == "help"
+
+
+def test_romaji_with_an_english_loanword_is_read(engine: DialogueEngine) -> None:
+    answer = engine.understanding.interpret("shokugyou kunren no course oshiete")
+    assert answer.intent == "measures"
+    assert {"job-seeker-training", "regular-employment-training"} & {m.measure.id for m in answer.matches}
+
+
+def test_an_emoji_that_stands_for_a_word_is_read_as_it(engine: DialogueEngine) -> None:
+    assert engine.understanding.interpret("毎日🪦になりたい😇ってそればっか考えてる").intent == "crisis"
+    assert engine.understanding.interpret("💊の飲み方がわからない").intent != "crisis"

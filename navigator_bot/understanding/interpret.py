@@ -23,7 +23,7 @@ from .fusion import MeasureMatch, Ranking, fuse
 from .kpi import KpiAnswers, KpiQuery
 from .lexical import MeasureSearch
 from .message import Message, Reader
-from .normalize import SynonymRewriter
+from .normalize import SynonymRewriter, normalize
 from .semantic import Encoder, SemanticIndex
 from .situation import Inference, SituationReader
 from .smalltalk import SmallTalk
@@ -107,6 +107,8 @@ class Understanding:
         self.crisis = CrisisDetector(catalog.crisis)
         self.crisis_replies = CrisisReplies(catalog.crisis, translator)
         self.smalltalk = SmallTalk(catalog.language)
+        self._off_topic_words = [normalize(word) for word in catalog.language.off_topic_words if normalize(word)]
+        self._privacy = [re.compile(pattern) for pattern in catalog.language.privacy_questions]
         members: dict[str, list[str]] = {}
         for measure in catalog.measures.values():
             for category_id in measure.categories:
@@ -195,9 +197,10 @@ class Understanding:
             if kpi_query is None:  # a KPI question is not read again by meaning (it costs an embedding)
                 safety = self._crisis_by_meaning(message, safety)
         if (safety.level == "line" and not safety.lines_named and inferred.situation is not None
-                and _WHERE_TO_CALL.search(message.standard)):
+                and (_WHERE_TO_CALL.search(message.standard) or safety.kinds == ("similar",))):
             # 「兄が外出しなくなった。どこに電話すれば？」 asks for a window, not a crisis line: the answer lists the
-            # windows with their phones.
+            # windows with their phones. So does a job seeker's 「話を聞いてくれるところ」 that only resembles a request
+            # for a line.
             safety = CrisisReading(distress=safety.distress, someone_else=safety.someone_else)
         if safety.level in ("crisis", "gentle", "danger", "line"):
             # The measures are found too, for the way on after the crisis reply (never shown before it), when the
@@ -214,6 +217,12 @@ class Understanding:
         if kind is not None:
             return Answer(raw, "smalltalk", self.translator.t(f"smalltalk_{kind}", lang), smalltalk=kind,
                           personas=personas, inferred=inferred)
+        spaced = " ".join(sentence.spaced for sentence in message.sentences)
+        # このチャットで書いたことって記録に残るの？: the privacy note.
+        if any(pattern.search(message.standard) or pattern.search(spaced) for pattern in self._privacy):
+            return Answer(raw, "help", self.translator.t("privacy", lang), personas=personas)
+        if any(word in message.normalized for word in self._off_topic_words):  # 確定申告, 運転免許の更新
+            return Answer(raw, "help", self.help_text(lang, short=True), personas=personas)
         town = self.windows.municipality_in(message.standard)
         asked = self.window_question(message)
         if asked is not None:

@@ -64,7 +64,8 @@ _YEAR_CONTEXT = ["実績", "進捗", "達成", "目標", "結果", "成果", "kp
 _UNMET = [
     "未達", "達成していない", "達成できていない", "達成してない", "達成できてない", "達成しなかった",
     "達成できなかった", "届いていない", "届いてない", "届かなかった", "下回って", "not achieved", "unmet",
-    "not met", "below target", "behind target", "missedthe", "missedits", "missedtarget", "missedtheir", "short of",
+    "not met", "below target", "behind target", "missedthetarget", "missedtheirtarget", "missedtarget",
+    "missedtargets", "missedits", "short of",
 ]  # fmt: skip
 # The writer's own life or wishes: a generic word such as 目標 or 達成 then is not about the plan's KPIs.
 _PERSONAL = ["私", "わたし", "自分", "僕", "ぼく", "俺", "おれ", "うちの", "息子", "娘", "応募", "面接", "就活",
@@ -90,7 +91,7 @@ class KpiQuery:
     kind: KpiKind
     kpi_ids: tuple[str, ...] = ()
     fiscal_years: tuple[int, ...] = ()
-    aspect: Literal["", "least", "rise", "worst"] = ""  # the least, not the most; the largest rise; the worst
+    aspect: Literal["", "least", "rise", "worst", "average"] = ""  # least, largest rise, worst, per year
 
 
 def _reading(text: str) -> str:
@@ -147,6 +148,7 @@ _MOST_PATTERN = _compile(["一番多", "最も多", "最多", "最大", "ピー�
                           "一番大き", "最も大き", "biggest"])
 _LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "lowest", "fewest", "least", "smallest"])
 _RISE_PATTERN = _compile(["伸び", "増加", "増え", "growth", "increase", "grew", "rise"])
+_AVERAGE_PATTERN = _compile(["平均", "1年あたり", "一年あたり", "年あたり", "average", "per year", "a year on average"])
 _CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "through", "cumulative", "so far", "up to"])
 _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超過", "足りな", "不足", "still needed", "remain",
                                "short of", "exceed", "surplus", "beyond", "over the target", "above the target"],
@@ -157,9 +159,10 @@ _BEST_PATTERN = _compile(["一番進んで", "最も進んで", "進捗が一番
 _WORST_PATTERN = _compile(["進捗が悪", "進捗が一番悪", "一番遅れ", "最も遅れ", "遅れている", "worst progress",
                            "most behind", "least progress", "furthest behind"])
 _ANY_RELATIVE = re.compile(r"(一昨|再来|今|本|当|昨|前|来|翌|次|去)年度?|おととし|(this|last|next|previous) year")
-_RELATIVE_WORDS = re.compile(r"(今年度|本年度|当年度|昨年度|前年度|前年|前の年)")
+_RELATIVE_WORDS = re.compile(r"(今年度|本年度|当年度|昨年度|前年度|前年|前の年|翌年度|翌年|次の年度|次年度|次の年)")
 _SUPPOSE = re.compile(r"(とすると|とした(場合|ら)|として|が今年度|を今年度|だとして|だとすると)")
 _OF_PREVIOUS = re.compile(r"(年度|年)の(前年度|前年|前の年)(?!度?比)")
+_OF_NEXT = re.compile(r"(年度|年)の(翌年度|翌年|次の年度|次年度|次の年)")
 
 
 def _english_head(name_en: str) -> str:
@@ -298,8 +301,9 @@ class KpiAnswers:
                                           if any(alias in form for form in forms)))
         if kpi_ids:
             if figure_wanted or (not own_life and (has(_WEAK_PATTERN) or years)):
-                aspect: Literal["", "least", "rise", "worst"] = (
-                    "least" if has(_LEAST_PATTERN) else "rise" if has(_RISE_PATTERN) else "")
+                aspect: Literal["", "least", "rise", "worst", "average"] = (
+                    "least" if has(_LEAST_PATTERN) else "rise" if has(_RISE_PATTERN) else
+                    "average" if has(_AVERAGE_PATTERN) else "")
                 return KpiQuery(self._kind(has, years), kpi_ids, years, aspect)
             return None
         if not own_life and (has(_BEST_PATTERN) or has(_WORST_PATTERN)):
@@ -321,6 +325,8 @@ class KpiAnswers:
             return "crossed"
         if has(_MOST_PATTERN) or has(_LEAST_PATTERN):
             return "extreme"
+        if has(_AVERAGE_PATTERN):
+            return "cumulative"  # 1年あたり平均何件？: the cumulative result divided by its years, then the total
         if len(years) >= 2 and has(_COMPARE_PATTERN) and not has(_REMAINING_PATTERN):
             return "compare"  # 令和2年度から令和5年度までの伸び率: two years compared, not a running total
         if has(_REMAINING_PATTERN) or (years and has(_CUMULATIVE_PATTERN)):
@@ -340,10 +346,13 @@ class KpiAnswers:
         anchor = absolute[0]
         if _OF_PREVIOUS.search(plain) and len(absolute) == 1 and not _SUPPOSE.search(plain):
             return (anchor - 1,)  # 令和4年度の前年度
+        if _OF_NEXT.search(plain) and len(absolute) == 1 and not _SUPPOSE.search(plain):
+            return (anchor + 1,)  # 令和2年度の翌年度
         supposed = _SUPPOSE.search(plain)
         if supposed:  # 「令和5年度を今年度とすると、前年度の…」: the named year only sets 今年度; what follows is asked
             relative = _RELATIVE_WORDS.findall(plain[supposed.end():]) or relative
-        shifted = [anchor + (0 if word.startswith(("今", "本", "当")) else -1) for word in relative]
+        shifted = [anchor + (0 if word.startswith(("今", "本", "当")) else 1 if word.startswith(("翌", "次")) else -1)
+                   for word in relative]
         if supposed:
             return tuple(dict.fromkeys(shifted))
         return tuple(dict.fromkeys([*absolute, *shifted]))
@@ -542,9 +551,15 @@ class KpiAnswers:
             tail = self._text("cumulative_over", lang, surplus=_quantity(total - kpi.target, kpi, lang))
         else:
             tail = self._text("cumulative_short", lang, gap=_quantity(kpi.target - total, kpi, lang))
-        return self._text("cumulative", lang, name=kpi_name(kpi, lang), period=period,
+        text = self._text("cumulative", lang, name=kpi_name(kpi, lang), period=period,
                           value=_quantity(total, kpi, lang), target=_quantity(kpi.target, kpi, lang), rate=rate,
                           tail=tail)
+        if query.aspect != "average":
+            return text
+        years = len([year for year in available if year <= until])
+        average = (Decimal(total) / years).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return self._text("average", lang, name=kpi_name(kpi, lang), value=_quantity(average, kpi, lang),
+                          period=period, total=_quantity(total, kpi, lang), years=years) + "\n" + text
 
     def _crossed(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
         """The year the cumulative result reached the target, if it did."""

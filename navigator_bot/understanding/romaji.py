@@ -78,6 +78,9 @@ def romaji_to_hiragana(text: str) -> str | None:
     if not words or len(words) != len(text.split()) or any(word in _ENGLISH for word in words):
         return None
     kana = [word if word in _KEPT else _word_to_kana(word) for word in words]
-    if any(reading is None for reading in kana) or all(word in _KEPT for word in words):
+    failed = sum(reading is None for reading in kana)
+    read = sum(reading is not None and word not in _KEPT for word, reading in zip(words, kana, strict=True))
+    # A loanword or two typed in English (shokugyou kunren no course oshiete) stays as it is.
+    if (failed and (failed * 2 >= len(words) or read < 2)) or all(word in _KEPT for word in words):
         return None
-    return "".join(reading for reading in kana if reading)
+    return "".join(reading if reading is not None else word for reading, word in zip(kana, words, strict=True))
