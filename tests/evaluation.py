@@ -59,6 +59,9 @@ KPI_FRESH2 = EVAL_DIR / "kpi_fresh2.yaml"
 ROUND16 = EVAL_DIR / "round16.yaml"
 CRISIS_ROUND16 = EVAL_DIR / "crisis_round16.yaml"
 KPI_FRESH3 = EVAL_DIR / "kpi_fresh3.yaml"
+ROUND17 = EVAL_DIR / "round17.yaml"
+CRISIS_ROUND17 = EVAL_DIR / "crisis_round17.yaml"
+KPI_FRESH4 = EVAL_DIR / "kpi_fresh4.yaml"
 CRISIS_ROUND13 = EVAL_DIR / "crisis_round13.yaml"
 EVAL_TODAY = dt.date(2026, 11, 26)
 EVAL_NOW = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)  # 23:00 in Aomori: some lines closed

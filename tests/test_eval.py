@@ -24,6 +24,10 @@ How each set was used (the honest figures are the fresh sets', scored once, neve
 - round16.yaml, crisis_round16.yaml, kpi_fresh3.yaml: written the same way after that tuning, scored once as written
   (top-3 91.9 %, top-1 80.8 %, English 21/22, dialect 13/14, off-topic 7/12, no dead end; crisis recall 89.9 %,
   direct 30/31, family form 9/10, look-alikes flagged 2.8 %; KPI 63/66), then tuned on.
+- round17.yaml, crisis_round17.yaml, kpi_fresh4.yaml: written the same way after all that, scored once, never tuned
+  on: the honest figures (top-3 97.0 %, top-1 88.1 %, English 15/16, dialect 9/10, off-topic 9/9, small talk 6/8, no
+  dead end; crisis recall 87.7 %, direct 25/26, family form 7/9, danger 8/8, lines 7/8, distress 4/8, look-alikes
+  flagged 1.2 %; KPI 54/57).
 The sets were scored again when the plain-words summaries joined what the model reads, and when the crisis examples
 were regenerated from rounds 10–13 (the passages changed): a few tuned sets moved by a message or two either way,
 and their guards follow the level reached then.
@@ -57,6 +61,7 @@ from tests.evaluation import (
     CRISIS_ROUND14,
     CRISIS_ROUND15,
     CRISIS_ROUND16,
+    CRISIS_ROUND17,
     DEV,
     FINAL,
     FRESH,
@@ -65,6 +70,7 @@ from tests.evaluation import (
     KPI_FRESH,
     KPI_FRESH2,
     KPI_FRESH3,
+    KPI_FRESH4,
     QUERIES,
     ROUND7,
     ROUND8,
@@ -76,6 +82,7 @@ from tests.evaluation import (
     ROUND14,
     ROUND15,
     ROUND16,
+    ROUND17,
     build_understanding,
     evaluate,
     evaluate_crisis,
@@ -101,12 +108,14 @@ LEVELS = {
     "round14": {"top1": 0.88, "top3": 0.97, "help": 0.93},
     "round15": {"top1": 0.83, "top3": 1.0, "help": 0.91},
     "round16": {"top1": 0.84, "top3": 0.96, "help": 0.91},
+    # Never tuned on: the honest figure. Two small-talk messages missed (おばんでございます, きみってロボット？).
+    "round17": {"top1": 0.88, "top3": 0.97, "smalltalk": 0.75},
 }
 # With the model unavailable the bot runs on words alone; this is what that fallback reaches.
 LEXICAL_ONLY_LEVELS = {"queries": 0.98, "dev": 0.92, "holdout": 0.82, "blind": 0.66, "fresh": 0.78, "final": 0.76,
                        "check": 0.74, "round7": 0.72, "round8": 0.65, "round9": 0.71,
                        "round10": 0.73, "round11": 0.71, "round12": 0.77, "round13": 0.73,
-                       "round14": 0.73, "round15": 0.69, "round16": 0.70}
+                       "round14": 0.73, "round15": 0.69, "round16": 0.70, "round17": 0.73}
 GROUP_LEVELS = {
     "blind": {"english": 0.96, "dialect": 1.0, "easy": 1.0, "hiragana": 0.88, "romaji": 1.0},
     "fresh": {"english": 0.92, "dialect": 0.9, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
@@ -122,6 +131,7 @@ GROUP_LEVELS = {
     "round14": {"english": 0.96, "dialect": 0.91, "easy": 1.0, "hiragana": 1.0, "romaji": 0.9},
     "round15": {"english": 1.0, "dialect": 1.0, "easy": 1.0, "hiragana": 1.0, "romaji": 1.0},
     "round16": {"english": 1.0, "dialect": 1.0, "easy": 0.85, "hiragana": 1.0, "romaji": 1.0},
+    "round17": {"english": 0.93, "dialect": 0.9, "easy": 0.8, "hiragana": 1.0, "romaji": 1.0},
 }
 CRISIS_LEVELS = {
     CRISIS_BLIND: {"recall": 1.0, "lookalikes": 0.013},  # 2 of 159: a gentle reply to a joke and to a list
@@ -141,11 +151,13 @@ CRISIS_LEVELS = {
     CRISIS_ROUND14: {"recall": 1.0, "lookalikes": 0.008, "line": 0.91},
     CRISIS_ROUND15: {"recall": 1.0, "lookalikes": 0.0},
     CRISIS_ROUND16: {"recall": 1.0, "lookalikes": 0.0},
+    # Never tuned on: the honest figure, with what it still misses (listed in the README).
+    CRISIS_ROUND17: {"recall": 0.87, "lookalikes": 0.013, "direct": 0.96, "line": 0.87},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
         "check": CHECK, "round7": ROUND7, "round8": ROUND8,
         "round9": ROUND9, "round10": ROUND10, "round11": ROUND11, "round12": ROUND12,
-        "round13": ROUND13, "round14": ROUND14, "round15": ROUND15, "round16": ROUND16}
+        "round13": ROUND13, "round14": ROUND14, "round15": ROUND15, "round16": ROUND16, "round17": ROUND17}
 
 
 @pytest.fixture(scope="module")
@@ -222,8 +234,9 @@ def test_crisis_expressions_alone_catch_the_tuned_sets(lexical_only: Understandi
 
 # KPI questions in staff's words (issue 13): kpi_blind.yaml scored once as written (61/111, 55.0 %), then tuned on;
 # kpi_fresh.yaml written the same way afterwards, scored once (37/40, 92.5 %); kpi_fresh2.yaml the same again,
-# scored once (52/55, 94.5 %), then tuned on; kpi_fresh3.yaml the same (63/66, 95.5 %), then tuned on.
-KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 0.925, KPI_FRESH2: 1.0, KPI_FRESH3: 1.0}
+# scored once (52/55, 94.5 %), then tuned on; kpi_fresh3.yaml the same (63/66, 95.5 %), then tuned on;
+# kpi_fresh4.yaml the same again, scored once, never tuned on (54/57, 94.7 %).
+KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 0.925, KPI_FRESH2: 1.0, KPI_FRESH3: 1.0, KPI_FRESH4: 0.947}
 
 
 @pytest.mark.parametrize("path", sorted(KPI_LEVELS), ids=lambda path: path.stem)
