@@ -368,13 +368,16 @@ class DialogueEngine:
         shown_items = items[state.page * PAGE_SIZE:(state.page + 1) * PAGE_SIZE]
         first = state.page * PAGE_SIZE + 1
         windows, shown, family = self.understanding.windows, Shown(), state.persona == "family"
-        intro = self.t("results_intro", lang) if state.page == 0 else self.t(
+        intro = self.t("results_intro_family" if family else "results_intro", lang) if state.page == 0 else self.t(
             "results_intro_more", lang, first=first, last=first + len(shown_items) - 1, total=len(items))
-        lines = [intro, ""]
+        reasons = [self._reason_text(state, item, lang) for item in shown_items]
+        shared = reasons[0] if len(reasons) > 1 and len(set(reasons)) == 1 else None
+        lines = [intro, *([self.t("measures_why", lang, why=shared)] if shared else []), ""]
         now = self.understanding.now()
-        for number, item in enumerate(shown_items, start=first):
-            lines += windows.measure_block(number, item.measure, lang, now, shown,
-                                           self._reason_text(state, item, lang), state.town, family)
+        for number, (item, reason) in enumerate(zip(shown_items, reasons, strict=True), start=first):
+            # The same reason under every result is said once, under the intro.
+            lines += windows.measure_block(number, item.measure, lang, now, shown, None if shared else reason,
+                                           state.town, family)
             lines.append("")
         if state.persona == "supporter":
             lines.append(self.t("supporter_kpi_hint", lang))

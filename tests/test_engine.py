@@ -97,7 +97,7 @@ def test_every_path_reaches_results(engine: DialogueEngine, catalog: Catalog, pe
         conversation.send(ButtonPressed(f"s:{situation}"))
     _answer_all(conversation, choice)
     assert conversation.last is not None
-    assert "合いそうな相談先です" in conversation.last.text
+    assert "番号のボタンで、くわしく見られます" in conversation.last.text  # the intro, for oneself or for family
     shown = [a.removeprefix("m:") for a in conversation.actions() if a.startswith("m:")]
     assert shown, "results list no measure"
     audiences = set(next(p for p in catalog.questionnaire.personas if p.id == persona).audiences)

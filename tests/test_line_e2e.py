@@ -281,7 +281,7 @@ async def test_full_journey_for_each_persona(bot: LineBot, persona: str) -> None
     await user.follow()
     turn = await user.tap(PERSONAS[persona])
     assert turn.choices, "the next question comes with choices"
-    marker = _text("results_intro")
+    marker = _text("results_intro").split("。")[-2] + "。"  # shared by the intros for oneself and for family
     for _ in range(12):
         if marker in turn.text:
             break
@@ -312,7 +312,7 @@ async def test_crisis_message_gets_the_crisis_lines_first(bot: LineBot) -> None:
     """「死にたい」: the crisis lines and 119, no list of measures; the way on is offered."""
     turn = await bot.user("Ucrisis").say("派遣切りされて、もう死にたい")
     assert "0120-279-338" in turn.text and "119" in turn.text
-    assert _text("results_intro") not in turn.text
+    assert _text("results_intro").split("。")[-2] not in turn.text
     assert "仕事や暮らしのことも相談したい" in turn.words
     after = await bot.user("Ucrisis").tap("仕事や暮らしのことも相談したい")
     assert "0120-279-338" not in after.text and [w for w in after.words if w[:1] in "①②③"]
