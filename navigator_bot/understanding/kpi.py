@@ -145,13 +145,14 @@ _PREVIOUS_PATTERN = _compile(["前年比", "前年度比", "前年より", "前�
                               "前年度から", "than the previous year", "than the year before", "from the previous year",
                               "year on year", "year-on-year"])
 _MOST_PATTERN = _compile(["一番多", "最も多", "最多", "最大", "ピーク", "most", "highest", "peak", "largest",
-                          "一番大き", "最も大き", "biggest"])
+                          "一番大き", "最も大き", "biggest", "最も進んだ年", "一番進んだ年"])
 _LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "lowest", "fewest", "least", "smallest"])
 _RISE_PATTERN = _compile(["伸び", "増加", "増え", "growth", "increase", "grew", "rise"])
 _AVERAGE_PATTERN = _compile(["平均", "1年あたり", "一年あたり", "年あたり", "average", "per year", "a year on average"])
 _CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "through", "cumulative", "so far", "up to"])
-_REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超過", "足りな", "不足", "still needed", "remain",
-                               "short of", "exceed", "surplus", "beyond", "over the target", "above the target"],
+_REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超過", "おーばー", "足りな", "不足", "still needed",
+                               "remain", "short of", "exceed", "surplus", "beyond", "over the target",
+                               "above the target"],
                               [r"目標(より|に比べ|と比べ|と比較).{0,8}(多|少|上|下|差)"])
 _WHICH_YEAR_PATTERN = _compile(["どの年", "何年度", "いつ", "which year", "what year", "when"])
 _BEST_PATTERN = _compile(["一番進んで", "最も進んで", "進捗が一番良", "進捗が最も良", "進捗が一番いい", "一番順調",
