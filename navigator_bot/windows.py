@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .catalog import Catalog
@@ -79,23 +80,21 @@ class Windows:
 
     def municipality_in(self, normalized: str) -> str | None:
         """Return the municipality a message says the person lives in (弘前市, 弘前に住んでいます), if any."""
-        for name, town_id, needs_context in self._names:
-            at = normalized.find(name)
-            while at >= 0:
-                after = normalized[at + len(name):]
-                if not needs_context or re.match(_LIVES, after):
-                    return town_id
-                at = normalized.find(name, at + 1)
-        return next((town_id for pattern, town_id in self._english if pattern.search(normalized)), None)
+        return self._town(normalized, lambda after, needs_context: not needs_context or bool(re.match(_LIVES, after)))
 
     def lives_in(self, normalized: str) -> str | None:
         """Return the town when the message says where the person lives (弘前に住んでいます, むつ市です), not only
         names it (弘前市の天気は？)."""
-        for name, town_id, _ in self._names:
+        return self._town(normalized, lambda after, _: bool(re.match(_RESIDES, after)
+                                                             or re.fullmatch(_JUST_THE_TOWN, after)))
+
+    def _town(self, normalized: str, fits: Callable[[str, bool], bool]) -> str | None:
+        """The first town named where `fits` accepts what follows the name (and whether a bare name needs more);
+        else a town in an English "I live in …"."""
+        for name, town_id, needs_context in self._names:
             at = normalized.find(name)
             while at >= 0:
-                after = normalized[at + len(name):]
-                if re.match(_RESIDES, after) or re.fullmatch(_JUST_THE_TOWN, after):
+                if fits(normalized[at + len(name):], needs_context):
                     return town_id
                 at = normalized.find(name, at + 1)
         return next((town_id for pattern, town_id in self._english if pattern.search(normalized)), None)

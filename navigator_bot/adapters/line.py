@@ -36,7 +36,6 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
-from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import (
     AsyncApiClient,
@@ -49,6 +48,7 @@ from linebot.v3.messaging import (
     TextMessage,
 )
 from linebot.v3.messaging.exceptions import ApiException
+from linebot.v3.webhook import SignatureValidator
 from linebot.v3.webhooks import (
     Event as LineEvent,
 )
@@ -66,7 +66,17 @@ from linebot.v3.webhooks import (
 )
 
 from ..config import HEARTBEAT_FILE, HEARTBEAT_INTERVAL, Settings
-from ..dialogue import ButtonPressed, CommandIssued, Event, Outcome, Start, TextTyped, UnsupportedMessage, UserContext
+from ..dialogue import (
+    ButtonPressed,
+    CommandIssued,
+    Event,
+    Outcome,
+    Reply,
+    Start,
+    TextTyped,
+    UnsupportedMessage,
+    UserContext,
+)
 from ..dialogue import unpack_callback as unpack_postback
 from ..storage import EventInbox
 from .line_media import MEDIA_ROUTE, MediaStore
@@ -184,7 +194,7 @@ class LineAdapter:
         self.media = MediaStore(settings.data_dir / "line-media", settings.line_public_url,
                                 dt.timedelta(hours=settings.line_media_ttl_hours))
         self.sender = LineSender(api, settings)
-        self._parser = WebhookParser(settings.line_channel_secret)
+        self._signatures = SignatureValidator(settings.line_channel_secret)
         self._locks = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: list[asyncio.Task[None]] = []
@@ -213,7 +223,7 @@ class LineAdapter:
         raw = await request.read()
         try:
             body = raw.decode("utf-8")
-            if not self._parser.signature_validator.validate(body, signature):
+            if not self._signatures.validate(body, signature):
                 raise InvalidSignatureError("bad signature")
             events = json.loads(body)["events"]
             if not isinstance(events, list):
@@ -386,7 +396,7 @@ class LineAdapter:
         if not await self.sender.push(user_id, messages):
             self.navigator.delivery_failed("line_push")
 
-    async def _picture(self, reply: Any) -> LinePicture | None:
+    async def _picture(self, reply: Reply) -> LinePicture | None:
         try:
             png = await asyncio.to_thread(self.navigator.render_picture, reply)
         except Exception as error:  # a picture is a bonus: without it, still send the words
