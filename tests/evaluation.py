@@ -62,6 +62,12 @@ KPI_FRESH3 = EVAL_DIR / "kpi_fresh3.yaml"
 ROUND17 = EVAL_DIR / "round17.yaml"
 CRISIS_ROUND17 = EVAL_DIR / "crisis_round17.yaml"
 KPI_FRESH4 = EVAL_DIR / "kpi_fresh4.yaml"
+CRISIS_ROUND18 = EVAL_DIR / "crisis_round18.yaml"
+CRISIS_ROUND19 = EVAL_DIR / "crisis_round19.yaml"
+CRISIS_ROUND20 = EVAL_DIR / "crisis_round20.yaml"
+KPI_FRESH5 = EVAL_DIR / "kpi_fresh5.yaml"
+KPI_FRESH6 = EVAL_DIR / "kpi_fresh6.yaml"
+KPI_FRESH7 = EVAL_DIR / "kpi_fresh7.yaml"
 CRISIS_ROUND13 = EVAL_DIR / "crisis_round13.yaml"
 EVAL_TODAY = dt.date(2026, 11, 26)
 EVAL_NOW = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)  # 23:00 in Aomori: some lines closed
