@@ -23,6 +23,7 @@ from ..models import Kpi
 from .normalize import SynonymRewriter, normalize
 
 KpiKind = Literal["one", "year", "unmet", "list", "compare", "extreme", "cumulative", "crossed", "best"]
+Aspect = Literal["", "least", "rise", "worst", "average", "points"]
 
 BAR_CELLS = 10
 BAR_FULL, BAR_EMPTY = "▓", "░"
@@ -50,8 +51,8 @@ _STRONG = [
     "how many", "number of", "figures", "設置率", "前年比", "伸び率", "増加率", "減少率", "何パーセント",
     "how much", "percentage", "what was", "what is the", "total",
 ]  # fmt: skip
-_WEAK = ["目標(?!に|として)", "達成(?!したい|する|しよう|でき)", "成果", "いくつ", "どれくらい", "どのくらい",
-         "どれだけ", "result", "progress", "target", "achiev"]  # fmt: skip
+_WEAK = ["目標(?!に|として)", "目標に(届い|届か|達し)", "達成(?!したい|する|しよう|でき)", "成果", "いくつ",
+         "どれくらい", "どのくらい", "どれだけ", "result", "progress", "target", "achiev"]  # fmt: skip
 _STRONG_REGEX = [r"数(?:は|を|って|が|$)", r"何(?:増|減|伸|多|少)"]  # 相談数は, 登録者の数; 何％増 (％ is dropped)
 # Words that make a message about the KPIs as a whole, with no KPI or year named.
 _META = [
@@ -91,7 +92,7 @@ class KpiQuery:
     kind: KpiKind
     kpi_ids: tuple[str, ...] = ()
     fiscal_years: tuple[int, ...] = ()
-    aspect: Literal["", "least", "rise", "worst", "average"] = ""  # least, largest rise, worst, per year
+    aspect: Aspect = ""  # least, largest rise, worst, per year, the rate's change in points
 
 
 def _reading(text: str) -> str:
@@ -139,8 +140,13 @@ _COMPARE_PATTERN = _compile([
     "比べ", "比較", "差", "増え", "減っ", "減り", "伸び", "前年比", "前年度比", "対前年", "増加", "減少", "変化",
     "増減", "より多", "より少", "違う", "違い", "ちがう", "ちがい", "compare", "difference", "grow", "increase",
     "decrease", "change", "versus", "vs",
-    "rise", "rose", "fell", "drop", "up from", "down from",
+    "rise", "rose", "fell", "drop", "up from", "down from", "上が", "下が", "上昇", "低下", "ポイント",
+    "percentage point",
 ], [r"より.{0,6}(多|少|増|減)"])
+# The change of the rate (進捗率) between two years, in percentage points.
+_POINTS_PATTERN = _compile(["ポイント", "percentage point", "points"], [r"(?<![a-z])pt(?![a-z])"])
+_TARGET_PATTERN = _compile(["目標", "target", "goal"])
+_PERCENT_ASKED = re.compile(r"何\s*[%％]|何割|what percent|what %", re.IGNORECASE)  # normalizing drops the ％
 _PREVIOUS_PATTERN = _compile(["前年比", "前年度比", "前年より", "前年度より", "前の年より", "昨年度より", "前年から",
                               "前年度から", "than the previous year", "than the year before", "from the previous year",
                               "year on year", "year-on-year"])
@@ -153,7 +159,8 @@ _CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "thro
 _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超過", "おーばー", "足りな", "不足", "still needed",
                                "remain", "short of", "exceed", "surplus", "beyond", "over the target",
                                "above the target"],
-                              [r"目標(より|に比べ|と比べ|と比較).{0,8}(多|少|上|下|差)"])
+                              [r"目標(より|に比べ|と比べ|と比較).{0,8}(多|少|上|下|差)", r"目標(と|と?の)(差|開き)",
+                               r"(gap|difference) (to|from|with) the target"])
 _WHICH_YEAR_PATTERN = _compile(["どの年", "何年度", "いつ", "which year", "what year", "when"])
 _BEST_PATTERN = _compile(["一番進んで", "最も進んで", "進捗が一番良", "進捗が最も良", "進捗が一番いい", "一番順調",
                           "best progress", "furthest ahead", "most progress"])
@@ -293,7 +300,7 @@ class KpiAnswers:
         years = self._years_asked(text, plain, today)
         own_life = has(_PERSONAL_PATTERN) or bool(_WISH.search(_ASKING.sub("", plain)))
         figure_wanted = has(_STRONG_PATTERN) or has(_UNMET_PATTERN) or has(_MOST_PATTERN) or has(_LEAST_PATTERN) \
-            or has(_REMAINING_PATTERN) or (has(_COMPARE_PATTERN) and bool(years))
+            or has(_REMAINING_PATTERN) or (has(_COMPARE_PATTERN) and bool(years)) or bool(_PERCENT_ASKED.search(text))
         named_year = bool(parse_fiscal_years(_ANY_RELATIVE.sub(" ", text), today))  # 来年から… is not a KPI year
         if not kpi_ids and not own_life and (named_year or figure_wanted or has(_WEAK_PATTERN)):
             # 「R4 正社員」「サポステ 一番多い年」: a short name counts next to a year or a figure word.
@@ -302,9 +309,9 @@ class KpiAnswers:
                                           if any(alias in form for form in forms)))
         if kpi_ids:
             if figure_wanted or (not own_life and (has(_WEAK_PATTERN) or years)):
-                aspect: Literal["", "least", "rise", "worst", "average"] = (
-                    "least" if has(_LEAST_PATTERN) else "rise" if has(_RISE_PATTERN) else
-                    "average" if has(_AVERAGE_PATTERN) else "")
+                aspect: Aspect = (
+                    "least" if has(_LEAST_PATTERN) else "points" if has(_POINTS_PATTERN) else
+                    "rise" if has(_RISE_PATTERN) else "average" if has(_AVERAGE_PATTERN) else "")
                 return KpiQuery(self._kind(has, years), kpi_ids, years, aspect)
             return None
         if not own_life and (has(_BEST_PATTERN) or has(_WORST_PATTERN)):
@@ -330,6 +337,8 @@ class KpiAnswers:
             return "cumulative"  # 1年あたり平均何件？: the cumulative result divided by its years, then the total
         if len(years) >= 2 and has(_COMPARE_PATTERN) and not has(_REMAINING_PATTERN):
             return "compare"  # 令和2年度から令和5年度までの伸び率: two years compared, not a running total
+        if not years and has(_CUMULATIVE_PATTERN) and has(_TARGET_PATTERN):
+            return "cumulative"  # "the cumulative number … compared with the target": not a comparison of years
         if has(_REMAINING_PATTERN) or (years and has(_CUMULATIVE_PATTERN)):
             return "cumulative"
         if has(_COMPARE_PATTERN) or (len(years) == 1 and has(_PREVIOUS_PATTERN)):
@@ -415,6 +424,9 @@ class KpiAnswers:
         lines = [kpi_name(kpi, lang)]
         if not shown:
             lines.append(self._missing_note(missing, available, lang))
+            nearest = min(available, key=lambda year: abs(year - missing[0]))  # 令和6年度 → 令和5年度's figure
+            lines.append(self._text("nearest", lang, label=fiscal_year_label(nearest, lang),
+                                    value=_quantity(self._value(kpi, nearest), kpi, lang)))
             return "\n".join(lines)
         for year in shown:
             item = kpi.result_for(year)
@@ -511,9 +523,16 @@ class KpiAnswers:
         lines = [self._text(key, lang, name=kpi_name(kpi, lang), later=fiscal_year_label(last, lang),
                             earlier=fiscal_year_label(first, lang), diff=_quantity(abs(change), kpi, lang),
                             percent=f"{abs(percent)}%" if percent is not None else "—")]
+        rates = {item.fiscal_year: Decimal(item.published_rate.rstrip("%")) for item in kpi.yearly}
+        points = rates[last] - rates[first]
+        rate_line = self._text("compare_points_up" if points > 0 else "compare_points_down" if points < 0
+                               else "compare_points_same", lang, earlier=fiscal_year_label(first, lang),
+                               later=fiscal_year_label(last, lang), before=f"{rates[first]}%",
+                               after=f"{rates[last]}%", points=abs(points))
         lines += [self._text("compare_line", lang, label=fiscal_year_label(year, lang),
                              value=_quantity(self._value(kpi, year), kpi, lang)) for year in sorted(shown)]
-        return "\n".join(lines)
+        # Asked about the rate in points: that answer first; otherwise it follows the counts.
+        return "\n".join([rate_line, *lines] if query.aspect == "points" else [*lines, rate_line])
 
     def _extreme(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
         """The year with the most (or least) of a KPI, or with the largest rise from the year before."""
