@@ -388,7 +388,8 @@ async def test_crisis_about_a_son_then_the_way_on(bot: Harness) -> None:
     step = await user.press("仕事や暮らしのことも相談したい")
     [reply] = step.sent
     assert [label for label in reply.button_texts if label[:1].isdigit()], "measure buttons follow"
-    assert "0120-279-338" not in step.text
+    # The crisis reply is not repeated. (After a window's hours the 24-hour line may be named once beside it.)
+    assert "0172-33-7830" not in step.text and "119" not in step.text
 
 
 async def test_typed_text_and_names_never_reach_the_logs(bot: Harness, caplog: pytest.LogCaptureFixture) -> None:
