@@ -55,6 +55,7 @@ def _ask(args: argparse.Namespace) -> int:
 def _seed_embeddings(args: argparse.Namespace) -> int:
     from .i18n import Translator
     from .understanding import Understanding
+    from .understanding.crisis_model import WORDS_FILE
     from .understanding.semantic import SEED_FILE, load_encoder
 
     encoder, status = load_encoder()
@@ -66,6 +67,10 @@ def _seed_embeddings(args: argparse.Namespace) -> int:
     output = args.output or SEED_FILE
     count = understanding.semantic.write_seed(output)
     print(f"wrote {count} passage vectors to {output}")
+    if understanding.crisis_classifier is not None:  # the crisis floor's word model, learned from the same catalog
+        words = output.with_name(WORDS_FILE)
+        understanding.crisis_classifier.words.save(words)
+        print(f"wrote the crisis word model to {words}")
     return 0
 
 

@@ -337,6 +337,14 @@ class CrisisExamples(Strict):
     similar: float = Field(ge=0.0, le=1.0, description="Mean similarity to the nearest crisis examples needed.")
     margin: float = Field(ge=0.0, le=1.0, description="How much closer to crisis than to safe examples.")
     neighbours: int = Field(default=3, ge=1, le=20)
+    threshold: float = Field(default=17.0, description="Learned score (words + meaning) for the gentle reply.")
+    lexical_threshold: float = Field(default=18.0, description="Learned score by words alone, model not loaded.")
+    agreement: float = Field(default=0.0, ge=0.0, le=1.0,
+                             description="Share of crisis examples among the 10 nearest in meaning that the learned "
+                                         "reply needs (model loaded).")
+    distress_margin: float = Field(default=10.0, ge=0.0,
+                                   description="Added to the threshold when distress words were found, so that "
+                                               "distress keeps its own warm reply unless the score is clear.")
     crisis: list[NonEmpty] = Field(min_length=1)
     danger: list[NonEmpty] = Field(default_factory=list, description="Danger from another person (110).")
     line: list[NonEmpty] = Field(default_factory=list, description="Asking for a line or a person to talk to.")

@@ -29,6 +29,15 @@ How each set was used (the honest figures are the fresh sets', scored once, neve
   dead end; crisis recall 87.7 %, direct 25/26, family form 7/9, danger 8/8, lines 7/8, distress 4/8, look-alikes
   flagged 1.2 %; KPI 54/57). Its crisis misses and KPI misses were tuned on afterwards; its other messages were
   not.
+- crisis_round18.yaml, kpi_fresh5.yaml: written the same way, scored once as written (crisis recall 90.1 %, direct
+  43/47, family form 13/15, look-alikes flagged 4.5 %; KPI 55/57); then the learned signal (crisis_model.py) was
+  built, validated on round 17 only, and round 18 scored again before tuning (recall 97.3 %, look-alikes 8.2 %);
+  then tuned on.
+- crisis_round19.yaml, kpi_fresh6.yaml: written the same way, scored once (recall 98.7 %, direct 38/39, family form
+  9/10, look-alikes flagged 8.2 %; KPI 45/47), then tuned on.
+- crisis_round20.yaml, kpi_fresh7.yaml: the final fresh sets, scored once (crisis recall 98.7 % (78/79), direct
+  34/34, family form 10/11, danger 8/8, lines 6/6, distress 8/8, look-alikes flagged 4.0 % (5/126); KPI 52/59),
+  then tuned on. These are the honest figures of this round.
 The sets were scored again when the plain-words summaries joined what the model reads, and when the crisis examples
 were regenerated from rounds 10–13 (the passages changed): a few tuned sets moved by a message or two either way,
 and their guards follow the level reached then.
@@ -63,6 +72,9 @@ from tests.evaluation import (
     CRISIS_ROUND15,
     CRISIS_ROUND16,
     CRISIS_ROUND17,
+    CRISIS_ROUND18,
+    CRISIS_ROUND19,
+    CRISIS_ROUND20,
     DEV,
     FINAL,
     FRESH,
@@ -72,6 +84,9 @@ from tests.evaluation import (
     KPI_FRESH2,
     KPI_FRESH3,
     KPI_FRESH4,
+    KPI_FRESH5,
+    KPI_FRESH6,
+    KPI_FRESH7,
     QUERIES,
     ROUND7,
     ROUND8,
@@ -154,6 +169,9 @@ CRISIS_LEVELS = {
     CRISIS_ROUND16: {"recall": 1.0, "lookalikes": 0.0},
     # Scored once (recall 87.7 %), then its crisis misses tuned on; the DV threat in English gets the danger reply.
     CRISIS_ROUND17: {"recall": 0.98, "lookalikes": 0.0, "line": 0.87},
+    CRISIS_ROUND18: {"recall": 1.0, "lookalikes": 0.0},
+    CRISIS_ROUND19: {"recall": 1.0, "lookalikes": 0.0},
+    CRISIS_ROUND20: {"recall": 1.0, "lookalikes": 0.0},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
         "check": CHECK, "round7": ROUND7, "round8": ROUND8,
@@ -228,7 +246,8 @@ def test_crisis_floor(understanding: Understanding, path: Path) -> None:
 @pytest.mark.parametrize("path", [CRISIS_BLIND, CRISIS_FRESH, CRISIS_FINAL, CRISIS_CHECK, CRISIS_HOLDOUT, CRISIS_LAST,
                                   CRISIS_ROUND7],  # round 8: the expressions alone reach 100 % too, but for 3 cases
                          ids=lambda path: path.stem)
-def test_crisis_expressions_alone_catch_the_tuned_sets(lexical_only: Understanding, path: Path) -> None:
+def test_crisis_floor_without_the_model_catches_the_tuned_sets(lexical_only: Understanding, path: Path) -> None:
+    """The expressions and the learned signal's word scores, as on a machine without the embedding model."""
     report = evaluate_crisis(lexical_only, path)
     assert report.recall == 1.0 and report.direct_right == report.direct, "\n".join(report.lines())
 
@@ -236,8 +255,11 @@ def test_crisis_expressions_alone_catch_the_tuned_sets(lexical_only: Understandi
 # KPI questions in staff's words (issue 13): kpi_blind.yaml scored once as written (61/111, 55.0 %), then tuned on;
 # kpi_fresh.yaml written the same way afterwards, scored once (37/40, 92.5 %); kpi_fresh2.yaml the same again,
 # scored once (52/55, 94.5 %), then tuned on; kpi_fresh3.yaml the same (63/66, 95.5 %), then tuned on;
-# kpi_fresh4.yaml the same again, scored once (54/57, 94.7 %: the honest figure), then its three misses tuned on.
-KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 0.95, KPI_FRESH2: 1.0, KPI_FRESH3: 1.0, KPI_FRESH4: 1.0}
+# kpi_fresh4.yaml the same again, scored once (54/57, 94.7 %), then its three misses tuned on; kpi_fresh5.yaml
+# (55/57, 96.5 %), kpi_fresh6.yaml (45/47, 95.7 %) and kpi_fresh7.yaml (52/59, 88.1 %: the honest figure; five of
+# its misses asked for the nearest year's figure when a year has no data) the same, each scored once, then tuned on.
+KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 1.0, KPI_FRESH2: 1.0, KPI_FRESH3: 1.0, KPI_FRESH4: 1.0, KPI_FRESH5: 1.0,
+              KPI_FRESH6: 1.0, KPI_FRESH7: 1.0}
 
 
 @pytest.mark.parametrize("path", sorted(KPI_LEVELS), ids=lambda path: path.stem)

@@ -89,7 +89,11 @@ class CrisisDetector:
         return folded
 
     def _forms(self, sentence: Sentence) -> tuple[str, str]:
-        compact, spaced = self.fold(sentence.compact), sentence.spaced
+        return self.plain_forms(sentence.compact, sentence.spaced)
+
+    def plain_forms(self, compact: str, spaced: str) -> tuple[str, str]:
+        """Return both forms folded, with figurative uses (死ぬほど, killing me) blanked out."""
+        compact = self.fold(compact)
         for pattern in self._figurative.ja:
             compact = pattern.sub("/", compact)
         for pattern in self._figurative.en:
@@ -132,6 +136,18 @@ class CrisisDetector:
         if distress:
             return CrisisReading("distress", "self", (), False, False, True, someone_else=others_anywhere)
         return CrisisReading(someone_else=others_anywhere)
+
+    def whose(self, message: Message) -> Form:
+        """Whose crisis, when no expression placed the words: the writer's, someone else's, or a carer's own.
+
+        Someone else spoken of and the writer not (息子が「…」って言ってます): the family form; both (息子が…。私も
+        もう…): the carer's; nobody else: the writer's.
+        """
+        sentences = [self._forms(sentence) for sentence in message.sentences]
+        if not any(self._mentions_other(forms_) for forms_ in sentences):
+            return "self"
+        writer = any(self._first[0].search(compact) or self._first[1].search(spaced) for compact, spaced in sentences)
+        return "carer" if writer else "family"
 
     def _mentions_other(self, forms_: tuple[str, str]) -> bool:
         return bool(self._other[0].search(forms_[0]) or self._other[1].search(forms_[1]))

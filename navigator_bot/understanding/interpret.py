@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Collection
@@ -19,12 +20,13 @@ from ..models import Audience, Facility, Measure, WindowFact
 from ..presenting import category_label
 from ..windows import Shown, Windows
 from .crisis import CrisisDetector, CrisisReading
+from .crisis_model import MODEL_VERSION, WORDS_FILE, WORDS_SEED, CrisisClassifier, LearnedWords, Thresholds, grams
 from .fusion import MeasureMatch, Ranking, fuse
 from .kpi import KpiAnswers, KpiQuery
 from .lexical import MeasureSearch
 from .message import Message, Reader
 from .normalize import SynonymRewriter, normalize
-from .semantic import Encoder, SemanticIndex
+from .semantic import MODEL_NAME, Encoder, SemanticIndex
 from .situation import Inference, SituationReader
 from .smalltalk import SmallTalk
 
@@ -102,9 +104,13 @@ class Understanding:
         self.rewriter = SynonymRewriter(group.words for group in catalog.synonyms.values())
         self.reader = Reader(catalog.language, self.rewriter)
         self.search = MeasureSearch(catalog, self.rewriter)
-        self.semantic = SemanticIndex(encoder, self._passages(), cache_dir) if encoder is not None else None
-        self.kpi = KpiAnswers(catalog, translator)
         self.crisis = CrisisDetector(catalog.crisis)
+        examples = self._crisis_examples()
+        self.semantic = (SemanticIndex(encoder, self._passages(), cache_dir, queries=[text for text, _ in examples],
+                                       prepare=lambda text: self.reader.glance(text).semantic_text)
+                         if encoder is not None else None)
+        self.crisis_classifier = self._crisis_classifier(examples, cache_dir)
+        self.kpi = KpiAnswers(catalog, translator)
         self.crisis_replies = CrisisReplies(catalog.crisis, translator)
         self.smalltalk = SmallTalk(catalog.language)
         self._off_topic_words = [normalize(word) for word in catalog.language.off_topic_words if normalize(word)]
@@ -144,6 +150,45 @@ class Understanding:
             passages[LINE_LIKE] = list(examples.line)
             passages[SAFE_LIKE] = list(examples.safe)
         return passages
+
+    def _crisis_examples(self) -> list[tuple[str, bool]]:
+        """Return every crisis example with whether it is a crisis (danger, line and safe ones are not)."""
+        examples = self.catalog.crisis_examples
+        if examples is None:
+            return []
+        return ([(text, True) for text in examples.crisis]
+                + [(text, False) for text in (*examples.danger, *examples.line, *examples.safe)])
+
+    def _crisis_classifier(self, examples: list[tuple[str, bool]], cache_dir: Path | None) -> CrisisClassifier | None:
+        """Build the learned signal; its words part is read back from the cache or the seed when nothing changed."""
+        settings = self.catalog.crisis_examples
+        if settings is None:
+            return None
+        flags = [flag for _, flag in examples]
+        digest = self._crisis_digest(examples)
+        cached = cache_dir / WORDS_FILE if cache_dir is not None else None
+        vectors = self.semantic.query_vectors if self.semantic is not None else None
+        words = next((found for path in (cached, WORDS_SEED) if path is not None
+                      and (found := LearnedWords.load(path, digest)) is not None), None)
+        learned = words is None or (vectors is not None and words.meaning is None)
+        if words is None:
+            glances = [self.reader.glance(text) for text, _ in examples]
+            words = LearnedWords.learn(digest, [self.crisis.plain_forms(glance.standard, glance.spaced)
+                                                for glance in glances], flags)
+        thresholds = Thresholds(settings.threshold, settings.lexical_threshold, settings.agreement)
+        classifier = CrisisClassifier(words, flags, vectors, thresholds)
+        if learned and cached is not None:
+            classifier.words.save(cached)
+        return classifier
+
+    def _crisis_digest(self, examples: list[tuple[str, bool]]) -> str:
+        """Everything the word model depends on: the examples, how messages are read, and the model's version."""
+        digest = hashlib.sha256(f"{MODEL_VERSION}\n{MODEL_NAME}\n".encode())
+        digest.update(self.catalog.language.model_dump_json().encode())
+        digest.update(self.catalog.crisis.detection.model_dump_json().encode())
+        for text, flag in examples:
+            digest.update(f"{int(flag)}{text}\n".encode())
+        return digest.hexdigest()
 
     def read(self, text: str) -> Message:
         """Read a typed message once into every form the steps need."""
@@ -196,6 +241,8 @@ class Understanding:
             kpi_query = self.kpi.detect(raw, self._today(), plain=message.normalized)
             if kpi_query is None:  # a KPI question is not read again by meaning (it costs an embedding)
                 safety = self._crisis_by_meaning(message, safety)
+        elif safety.level == "danger":  # 「父を叩いてしまった…取り返しのつかないことしそう」: a carer at risk too
+            safety = self._crisis_by_meaning(message, safety)
         if (safety.level == "line" and not safety.lines_named and inferred.situation is not None
                 and (_WHERE_TO_CALL.search(message.standard) or safety.kinds == ("similar",))):
             # 「兄が外出しなくなった。どこに電話すれば？」 asks for a window, not a crisis line: the answer lists the
@@ -263,15 +310,27 @@ class Understanding:
     def _similarities(message: Message, semantic: SemanticIndex) -> np.ndarray:
         """Embed the message once and compare it with every passage once; both uses read the result."""
         if message.similarities is None:
-            message.similarities = semantic.similarities(semantic.embed(message.semantic_text))
+            message.vector = semantic.embed(message.semantic_text)
+            message.similarities = semantic.similarities(message.vector)
         return message.similarities
 
     def _crisis_by_meaning(self, message: Message, reading: CrisisReading) -> CrisisReading:
         """The second signal: no expression fired, but the message reads like the crisis, danger or line examples."""
         examples = self.catalog.crisis_examples
-        if self.semantic is None or examples is None or message.empty:
+        if examples is None or message.empty:
             return reading
-        similarities = self._similarities(message, self.semantic)
+        similarities = self._similarities(message, self.semantic) if self.semantic is not None else None
+        if self.crisis_classifier is not None:
+            compact, spaced = self.crisis.plain_forms(message.whole.compact, message.whole.spaced)
+            score = self.crisis_classifier.score(compact, grams(compact, spaced), message.vector)
+            margin = examples.distress_margin if reading.level in ("distress", "danger") else 0.0
+            if self.crisis_classifier.is_crisis(score, margin):
+                return CrisisReading("gentle", self.crisis.whose(message), ("learned",), False, reading.danger,
+                                     reading.distress, someone_else=reading.someone_else)
+        if reading.level == "danger":
+            return reading  # found by its expressions; the comparisons below could only lose the 110
+        if self.semantic is None or similarities is None:
+            return reading
         count = examples.neighbours
         safe_like = self.semantic.nearest_mean(similarities, SAFE_LIKE, count)
         closeness = {owner: self.semantic.nearest_mean(similarities, owner, count)
@@ -280,8 +339,8 @@ class Understanding:
         if best < examples.similar or best - safe_like < examples.margin:
             return reading
         if owner == CRISIS_LIKE:
-            form = "carer" if reading.someone_else else "self"
-            return CrisisReading("gentle", form, ("similar",), False, reading.danger, reading.distress)
+            return CrisisReading("gentle", self.crisis.whose(message), ("similar",), False, reading.danger,
+                                 reading.distress)
         if owner == DANGER_LIKE:
             return CrisisReading("danger", "self", ("similar",), False, True, reading.distress)
         return CrisisReading("line", "self", ("similar",), False, False, reading.distress)

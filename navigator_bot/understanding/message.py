@@ -39,11 +39,26 @@ class Message:
     sentences: tuple[Sentence, ...]
     semantic_text: str
     similarities: np.ndarray | None = field(default=None, repr=False)  # to every passage, once embedded
+    vector: np.ndarray | None = field(default=None, repr=False)  # the message's embedding, once embedded
 
     @property
     def empty(self) -> bool:
         """True when nothing readable was typed (only symbols or spaces)."""
         return not self.normalized
+
+    @property
+    def whole(self) -> Sentence:
+        """The whole message as one sentence (the last of `sentences`)."""
+        return self.sentences[-1]
+
+
+@dataclass(frozen=True)
+class Glance:
+    """The whole-message forms of a text, read without splitting it into sentences."""
+
+    standard: str
+    spaced: str
+    semantic_text: str
 
 
 def spaced_form(text: str) -> str:
@@ -73,12 +88,23 @@ class Reader:
             normalized = pattern.sub(standard, normalized)
         return normalized
 
-    def read(self, raw: str) -> Message:
-        """Return the message read once, for every step that follows."""
+    def _surface(self, raw: str) -> tuple[str, str | None]:
+        """Return the NFKC text with word-carrying emoji replaced, and its kana reading when it is romaji."""
         text = unicodedata.normalize("NFKC", raw).strip()
         for symbol, word in self._symbols:  # emoji that carry words (🪦 → 墓): normalizing would drop them
             text = text.replace(symbol, word)
         kana = romaji_to_hiragana(text) if not _JAPANESE.search(text) else None
+        return text, kana
+
+    def glance(self, raw: str) -> Glance:
+        """Return the whole-message forms only (for learning from thousands of examples quickly)."""
+        text, kana = self._surface(raw)
+        standard = self.standardize(normalize(kana if kana else text))
+        return Glance(standard, spaced_form(kana if kana else text), _semantic_text(text, kana, standard))
+
+    def read(self, raw: str) -> Message:
+        """Return the message read once, for every step that follows."""
+        text, kana = self._surface(raw)
         normalized = normalize(kana if kana else text)
         standard = self.standardize(normalized)
         # Romaji is read in its kana reading (mou shinitai → もうしにたい), as one sentence.
@@ -87,13 +113,17 @@ class Reader:
         if len(sentences) != 1:
             # The whole message too: a farewell can span sentences (今までありがとう。さようなら).
             sentences += (Sentence(standard, spaced_form(text)),)
-        english = kana is None and bool(_LATIN.search(text.lower())) and not _JAPANESE.search(text)
         return Message(
             raw=raw,
             normalized=normalized,
             standard=standard,
             canonical=self.rewriter.rewrite(standard),
             sentences=sentences,
-            # Kana-only text reads better to the model with its kanji (しごと → 仕事).
-            semantic_text=standard if kana or (not _KANJI.search(text) and not english) else text,
+            semantic_text=_semantic_text(text, kana, standard),
         )
+
+
+def _semantic_text(text: str, kana: str | None, standard: str) -> str:
+    """Return what the embedding model reads: kana-only text reads better with its kanji (しごと → 仕事)."""
+    english = kana is None and bool(_LATIN.search(text.lower())) and not _JAPANESE.search(text)
+    return standard if kana or (not _KANJI.search(text) and not english) else text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -65,12 +65,21 @@ def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+def _query_key(text: str) -> str:
+    """A text embedded as a query has its own vector (e5 reads "query: " and "passage: " differently).
+
+    Keyed by the text as written (an example in crisis_examples.yaml); the model reads it as `prepare` reads it.
+    """
+    return _text_key("query: " + text)
+
+
 class SemanticIndex:
     """Every passage of every measure as a vector; a query is scored by its best passage per measure."""
 
     def __init__(
         self, encoder: Encoder, passages: Mapping[str, Sequence[str]], cache_dir: Path | None,
-        seed: Path | None = SEED_FILE,
+        seed: Path | None = SEED_FILE, queries: Sequence[str] = (),
+        prepare: Callable[[str], str] | None = None,
     ) -> None:
         self._encoder = encoder
         self._owners: list[str] = []
@@ -80,20 +89,24 @@ class SemanticIndex:
                 if text.strip():
                     self._owners.append(owner)
                     texts.append(text)
-        self._texts = texts
         self._ids = list(dict.fromkeys(self._owners))
         self._column = {owner: index for index, owner in enumerate(self._ids)}
         self._owner_index = np.array([self._column[owner] for owner in self._owners], dtype=np.intp)
         self._rows = {owner: np.flatnonzero(self._owner_index == column) for owner, column in self._column.items()}
         self._seed = seed
-        self.embedded = 0  # passages embedded at build time (not found in the cache or the seed)
-        self._matrix = self._load_or_embed(texts, cache_dir)
+        self._queries = list(queries)
+        self._prepare = prepare  # what of a query text the model reads; applied only to texts not yet embedded
+        self.embedded = 0  # texts embedded at build time (not found in the cache or the seed)
+        self._keys = [_text_key(text) for text in texts] + [_query_key(text) for text in self._queries]
+        vectors = self._load_or_embed(texts, cache_dir)
+        self._matrix = vectors[:len(texts)]
+        self.query_vectors = vectors[len(texts):]  # the `queries` texts embedded as a person's message would be
 
     def _load_or_embed(self, texts: list[str], cache_dir: Path | None) -> np.ndarray:
         """Reuse every cached vector whose text is unchanged; embed only new or edited texts."""
-        if not texts:
+        keys = self._keys
+        if not keys:
             return np.zeros((0, 1), dtype=np.float32)
-        keys = [_text_key(text) for text in texts]
         path = cache_dir / CACHE_FILE if cache_dir else None
         known = self._read_cache(path) if path is not None else {}
         missing = [index for index, key in enumerate(keys) if key not in known]
@@ -105,9 +118,17 @@ class SemanticIndex:
         if len(missing) > SLOW_BATCH:
             log.info("embedding %d catalog passages (about %.0f s, once; then cached)", len(missing),
                      len(missing) * 0.03)
-        if missing:
-            fresh = np.asarray(self._encoder.passage([texts[index] for index in missing]), dtype=np.float32)
-            known.update({keys[index]: fresh[row] for row, index in enumerate(missing)})
+        passages = [index for index in missing if index < len(texts)]
+        queries = [index for index in missing if index >= len(texts)]
+        if passages:
+            fresh = np.asarray(self._encoder.passage([texts[index] for index in passages]), dtype=np.float32)
+            known.update({keys[index]: fresh[row] for row, index in enumerate(passages)})
+        if queries:
+            asked = [self._queries[index - len(texts)] for index in queries]
+            if self._prepare is not None:
+                asked = [self._prepare(text) for text in asked]
+            fresh = np.asarray(self._encoder.query(asked), dtype=np.float32)
+            known.update({keys[index]: fresh[row] for row, index in enumerate(queries)})
         matrix = np.stack([known[key] for key in keys]).astype(np.float32)
         if path is not None and (missing or not path.exists()):
             self._write_cache(path, keys, matrix)
@@ -139,13 +160,13 @@ class SemanticIndex:
             log.warning("embedding cache not written (%s); it will be recomputed next start", error)
 
     def write_seed(self, path: Path) -> int:
-        """Write the vectors of every passage indexed here as a compact seed file (float16); return how many."""
-        keys = [_text_key(text) for text in self._texts]
+        """Write every vector held here (passages and queries) as a compact seed file (float16); return how many."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        vectors = np.concatenate([self._matrix, self.query_vectors]) if len(self.query_vectors) else self._matrix
         with path.open("wb") as handle:
-            np.savez_compressed(handle, model=np.array(MODEL_NAME), keys=np.array(keys),
-                                vectors=self._matrix.astype(np.float16))
-        return len(keys)
+            np.savez_compressed(handle, model=np.array(MODEL_NAME), keys=np.array(self._keys),
+                                vectors=vectors.astype(np.float16))
+        return len(self._keys)
 
     def embed(self, text: str) -> np.ndarray:
         """Return the query vector of one message."""
