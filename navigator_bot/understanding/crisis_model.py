@@ -1,12 +1,13 @@
 """The crisis floor's second signal: a classifier learned from the catalog's crisis and safe examples.
 
 Two linear scores, added. One over words: a naive-Bayes log-count ratio over the character 2–4-grams of the
-message's folded standard form and its English words and word pairs, scaled for length (it works without the
-embedding model). One
-over meaning: a linear discriminant (shrunk covariance) over the message's embedding, when the model is loaded.
-Both are fitted when the understanding is built, in closed form — deterministic, no iterations, well under a
-second — so a message added to crisis_examples.yaml counts with no code change. Embedding similarity alone does
-not separate crises from look-alikes (the topic dominates); the discriminant learns the directions that do.
+message's folded standard form and its English words and word pairs, scaled down for long messages (it works
+without the embedding model). One over meaning: a linear discriminant (shrunk covariance) over the message's
+embedding, when the model is loaded. Both are fitted in closed form — deterministic, no iterations — so a message
+added to crisis_examples.yaml counts with no code change; reading ten thousand examples takes about a second, so
+what was learned is kept beside the embedding cache (and packaged as a seed) until the examples or the reading
+rules change. Embedding similarity alone does not separate crises from look-alikes (the topic dominates); the
+discriminant learns the directions that do.
 """
 
 from __future__ import annotations

@@ -339,8 +339,9 @@ class Understanding:
         if best < examples.similar or best - safe_like < examples.margin:
             return reading
         if owner == CRISIS_LIKE:
-            return CrisisReading("gentle", self.crisis.whose(message), ("similar",), False, reading.danger,
-                                 reading.distress)
+            # Nearest to the crisis examples, yet under the learned signal's threshold: the learned signal has
+            # decided (this closeness alone flagged everyday messages: 「図書館の本、返却期限過ぎてた」).
+            return reading
         if owner == DANGER_LIKE:
             return CrisisReading("danger", "self", ("similar",), False, True, reading.distress)
         return CrisisReading("line", "self", ("similar",), False, False, reading.distress)
