@@ -191,18 +191,23 @@ class CrisisClassifier:
     def score(self, text: str, features: frozenset[str], vector: np.ndarray | None) -> CrisisScore:
         """Return the message's score (the meaning part only when both a vector and the scorer exist)."""
         meaning = self._meaning.score(vector) if self._meaning is not None and vector is not None else None
-        known, agreement = self._memory.recall(text, vector)
-        return CrisisScore(self._lexical.score(features), meaning, known, agreement)
+        score = CrisisScore(self._lexical.score(features), meaning, self._memory.label(text))
+        if score.known is not None or vector is None or score.total < self._threshold_for(score):
+            return score  # the nearest examples can only confirm or veto a score past the threshold
+        known, agreement = self._memory.nearest(vector)
+        return replace(score, known=known, agreement=agreement)
+
+    def _threshold_for(self, score: CrisisScore) -> float:
+        limits = self._thresholds
+        return limits.with_model if score.meaning is not None else limits.words_only
 
     def is_crisis(self, score: CrisisScore, margin: float = 0.0) -> bool:
         """True for a message labelled crisis, or unlabelled with a score past its threshold raised by `margin`."""
         if score.known is not None:
             return score.known
-        limits = self._thresholds
-        if score.agreement is not None and score.agreement < limits.agreement:
+        if score.agreement is not None and score.agreement < self._thresholds.agreement:
             return False  # the examples nearest in meaning are nearly all safe: 「もう無理〜お腹いっぱい」
-        threshold = limits.with_model if score.meaning is not None else limits.words_only
-        return score.total >= threshold + margin
+        return score.total >= self._threshold_for(score) + margin
 
 
 @dataclass(frozen=True)
@@ -222,14 +227,16 @@ class Memory:
         self._vectors = vectors if vectors is not None and len(vectors) else None
         self._flags = np.asarray(is_crisis, dtype=bool)
 
-    def recall(self, text: str, vector: np.ndarray | None) -> tuple[bool | None, float | None]:
-        """Return the label of the same example (or None), and the share of crisis among the nearest examples."""
-        known = self._labels.get(text)
-        if self._vectors is None or vector is None:
-            return known, None
+    def label(self, text: str) -> bool | None:
+        """Return the label of the example with this plain form, or None."""
+        return self._labels.get(text)
+
+    def nearest(self, vector: np.ndarray) -> tuple[bool | None, float | None]:
+        """Return the label of a nearly identical example (or None), and the share of crises among the nearest."""
+        if self._vectors is None:
+            return None, None
         similarities = self._vectors @ vector
         nearest = np.argpartition(-similarities, min(NEAREST, len(similarities)) - 1)[:NEAREST]
         closest = int(nearest[np.argmax(similarities[nearest])])
-        if known is None and similarities[closest] >= SAME_MESSAGE:
-            known = bool(self._flags[closest])
+        known = bool(self._flags[closest]) if similarities[closest] >= SAME_MESSAGE else None
         return known, float(self._flags[nearest].mean())
