@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..models import ByLanguage, Crisis, CrisisLine
-from .message import Message, Sentence
+from .message import Message
 
 Level = Literal["none", "crisis", "gentle", "danger", "line", "distress"]
 Form = Literal["self", "family", "carer"]
@@ -88,8 +88,12 @@ class CrisisDetector:
             folded = folded.replace(written, meant)
         return folded
 
-    def _forms(self, sentence: Sentence) -> tuple[str, str]:
-        return self.plain_forms(sentence.compact, sentence.spaced)
+    def plain_sentences(self, message: Message) -> tuple[tuple[str, str], ...]:
+        """Return each sentence's plain forms (the last is the whole message), folded once per message."""
+        if message.plain is None:
+            message.plain = tuple(self.plain_forms(sentence.compact, sentence.spaced)
+                                  for sentence in message.sentences)
+        return message.plain
 
     def plain_forms(self, compact: str, spaced: str) -> tuple[str, str]:
         """Return both forms folded, with figurative uses (死ぬほど, killing me) blanked out."""
@@ -102,7 +106,7 @@ class CrisisDetector:
 
     def read(self, message: Message) -> CrisisReading:
         """Return what the message says about risk, with the form of reply it needs."""
-        sentences = [self._forms(sentence) for sentence in message.sentences]
+        sentences = self.plain_sentences(message)
         kinds: list[str] = []
         forms: set[Form] = set()
         direct = False
@@ -143,7 +147,7 @@ class CrisisDetector:
         Someone else spoken of and the writer not (息子が「…」って言ってます): the family form; both (息子が…。私も
         もう…): the carer's; nobody else: the writer's.
         """
-        sentences = [self._forms(sentence) for sentence in message.sentences]
+        sentences = self.plain_sentences(message)
         if not any(self._mentions_other(forms_) for forms_ in sentences):
             return "self"
         writer = any(self._first[0].search(compact) or self._first[1].search(spaced) for compact, spaced in sentences)

@@ -321,7 +321,7 @@ class Understanding:
             return reading
         similarities = self._similarities(message, self.semantic) if self.semantic is not None else None
         if self.crisis_classifier is not None:
-            compact, spaced = self.crisis.plain_forms(message.whole.compact, message.whole.spaced)
+            compact, spaced = self.crisis.plain_sentences(message)[-1]  # the whole message
             score = self.crisis_classifier.score(compact, grams(compact, spaced), message.vector)
             margin = examples.distress_margin if reading.level in ("distress", "danger") else 0.0
             if self.crisis_classifier.is_crisis(score, margin):

@@ -40,16 +40,12 @@ class Message:
     semantic_text: str
     similarities: np.ndarray | None = field(default=None, repr=False)  # to every passage, once embedded
     vector: np.ndarray | None = field(default=None, repr=False)  # the message's embedding, once embedded
+    plain: tuple[tuple[str, str], ...] | None = field(default=None, repr=False)  # per sentence, once folded
 
     @property
     def empty(self) -> bool:
         """True when nothing readable was typed (only symbols or spaces)."""
         return not self.normalized
-
-    @property
-    def whole(self) -> Sentence:
-        """The whole message as one sentence (the last of `sentences`)."""
-        return self.sentences[-1]
 
 
 @dataclass(frozen=True)
