@@ -30,6 +30,10 @@ _NO_UNIT = r"(?!\s*[\d件人市名回個社円万千億%歳])"
 _WEST = r"(?<![\d,.])20\d\d(?!\d|[.,]\d)"
 _WEST_SINGLE = r"(?<![\d,./])(?<!\d-)20\d\d(?!\d|[.,]\d)"
 _FY = r"(?:(?<![a-z])fy|fiscal\s*year)\s*"
+_AND = r"\s*(?:と|、|,|・|及び|および)\s*"
+# Kana spellings typed on a phone: れいわ5ねんど.
+_KANA_WORDS = re.compile("れいわ|へいせい|ねんど")
+_KANA_FOLD = {"れいわ": "令和", "へいせい": "平成", "ねんど": "年度"}
 
 _PATTERN = re.compile(
     "|".join(
@@ -45,7 +49,11 @@ _PATTERN = re.compile(
             rf"(?P<era_date>{_ERA}\s*{_NUM}\s*年\s*\d{{1,2}}\s*月)",
             # 2024年3月, 2024/3/31, 2024-03-31
             rf"(?P<west_date>{_WEST_SINGLE}\s*(?:年\s*\d{{1,2}}\s*月|[/.\-]\d{{1,2}}(?!\d)(?:[/.\-]\d{{1,2}}(?!\d))?))",
+            # 令和4年度と5年度, R3、4年度: the later numbers are in the same era
+            rf"(?P<era_list>{_ERA}\s*{_NUM}(?![a-z]){_SUFFIX}?(?:{_AND}{_NUM}\s*年度)+)",
             rf"(?P<era>{_ERA}\s*{_NUM}(?![a-z]){_SUFFIX}?)",
+            # FY20-21, FY2020-21
+            rf"(?P<fy_range>{_FY}(?:20)?\d\d{_DASH}(?:{_FY})?(?:20)?\d\d(?!\d))",
             rf"(?P<fy>{_FY}(?:{_WEST}|\d\d(?!\d)))",
             # 2021年度, 2021年 (not 2001年生まれ / 2020年代 / 2020年間), bare 2021 (not 2021件)
             rf"(?P<west>{_WEST_SINGLE}(?:\s*年度|\s*年(?![生代間])|(?!\s*年){_NO_UNIT}))",
@@ -64,7 +72,7 @@ _ERA_PART = re.compile(rf"(令和|平成|reiwa|heisei|[rh])?\s*({_NUM})")
 _WEST_PART = re.compile(r"(?<!\d)(\d{4}|\d\d)(?!\d)")
 # Every form above has a digit, an era, 年 or "year" in it: a text with none of them is skipped at once.
 _ANY_YEAR_HINT = re.compile(r"[0-9元一二三四五六七八九十年]|year|おととし")
-_CONNECTOR_ONLY = re.compile(rf"^(?:{_DASH}|{_KARA})$")
+_CONNECTOR_ONLY = re.compile(rf"^(?:{_DASH}|{_KARA}|\s+(?:to|through|thru|until|till)\s+)$")
 
 
 def fiscal_year_of(day: date) -> int:
@@ -132,10 +140,17 @@ def _years_of(kind: str, matched: str, today: date) -> list[int]:
         return _from_date(_era_year(era, _number(number)), matched)
     if kind == "west_date":
         return _from_date(int(matched[:4]), matched)
+    if kind == "era_list":
+        parts = _ERA_PART.findall(matched)
+        listed = [_era_year(era or parts[0][0], _number(number)) for era, number in parts]
+        return [year for year in listed if year is not None]
     if kind == "era":
         era, number = _ERA_PART.findall(matched)[0]
         year = _era_year(era, _number(number))
         return [year] if year is not None else []
+    if kind == "fy_range":
+        first, last = (int(digits) % 100 + 2000 for digits in re.findall(r"\d{2,4}", matched))
+        return _span(first, last)
     if kind == "fy":
         digits = _WEST_PART.findall(matched)[-1]
         return [int(digits) if len(digits) == 4 else 2000 + int(digits)]
@@ -147,7 +162,7 @@ def _years_of(kind: str, matched: str, today: date) -> list[int]:
 
 def parse_fiscal_years(text: str, today: date) -> list[int]:
     """Return every fiscal year mentioned in `text`, in order of mention, ranges expanded, without duplicates."""
-    folded = unicodedata.normalize("NFKC", text).lower()
+    folded = _KANA_WORDS.sub(lambda match: _KANA_FOLD[match.group(0)], unicodedata.normalize("NFKC", text).lower())
     if not _ANY_YEAR_HINT.search(folded):
         return []
     found: list[tuple[int, int, list[int], bool]] = []  # (start, end, years, is a single year)

@@ -248,7 +248,17 @@ class Kpi(Strict):
         default_factory=list,
         description="Short names (正社員, サポステ) that make a KPI question only next to a year or a figure word.",
     )
+    name_patterns: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Regular expressions over the normalized message (lower case, no spaces or marks) for the many "
+                    "ways people name this KPI (regular-employee hires, full-time hiring); counted like fragments.",
+    )
     related_measures: list[Slug] = Field(default_factory=list)
+
+    @field_validator("name_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        return _compiles(value)
 
     @field_validator("yearly")
     @classmethod
@@ -342,6 +352,9 @@ class CrisisExamples(Strict):
     agreement: float = Field(default=0.0, ge=0.0, le=1.0,
                              description="Share of crisis examples among the 10 nearest in meaning that the learned "
                                          "reply needs (model loaded).")
+    full_threshold: float | None = Field(
+        default=None, description="A learned score at least this high, with the nearest examples agreeing, gives the "
+                                  "full crisis reply rather than the gentle one (an explicit plan in plain words).")
     distress_margin: float = Field(default=10.0, ge=0.0,
                                    description="Added to the threshold when distress words were found, so that "
                                                "distress keeps its own warm reply unless the score is clear.")
@@ -389,7 +402,7 @@ class Phrases(Strict):
     en: list[NonEmpty] = Field(default_factory=list)
 
 
-SmallTalkKind = Literal["greeting", "thanks", "bye"]
+SmallTalkKind = Literal["greeting", "thanks", "bye", "bot"]
 TypedWordKind = Literal["yes", "no", "unknown", "skip", "more", "back", "restart"]
 
 

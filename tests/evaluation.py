@@ -69,6 +69,15 @@ CRISIS_ROUND21 = EVAL_DIR / "crisis_round21.yaml"
 KPI_FRESH5 = EVAL_DIR / "kpi_fresh5.yaml"
 KPI_FRESH6 = EVAL_DIR / "kpi_fresh6.yaml"
 KPI_FRESH7 = EVAL_DIR / "kpi_fresh7.yaml"
+CRISIS_ROUND22 = EVAL_DIR / "crisis_round22.yaml"
+CRISIS_ROUND23 = EVAL_DIR / "crisis_round23.yaml"
+CRISIS_ROUND24 = EVAL_DIR / "crisis_round24.yaml"
+KPI_FRESH8 = EVAL_DIR / "kpi_fresh8.yaml"
+KPI_FRESH9 = EVAL_DIR / "kpi_fresh9.yaml"
+KPI_FRESH10 = EVAL_DIR / "kpi_fresh10.yaml"
+KPI_FRESH11 = EVAL_DIR / "kpi_fresh11.yaml"
+KPI_TRAIN = EVAL_DIR / "kpi_train.yaml"
+KPI_EN_TRAIN = EVAL_DIR / "kpi_en_train.yaml"
 CRISIS_ROUND13 = EVAL_DIR / "crisis_round13.yaml"
 EVAL_TODAY = dt.date(2026, 11, 26)
 EVAL_NOW = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)  # 23:00 in Aomori: some lines closed
@@ -122,9 +131,10 @@ def load_queries(path: Path = QUERIES) -> list[dict[str, Any]]:
 def evaluate(understanding: Understanding, path: Path = QUERIES) -> EvalReport:
     """Score every case of an understanding set."""
     report = EvalReport()
+    lang = yaml.safe_load(path.read_text(encoding="utf-8")).get("lang", "ja")  # the asker's language setting
     for case in load_queries(path):
         expect = case["expect"]
-        answer = understanding.interpret(case["q"])
+        answer = understanding.interpret(case["q"], lang)
         ids = [match.measure.id for match in answer.matches]
         group = case.get("group", case.get("who", "other"))
         report.groups[group] += 1

@@ -46,6 +46,28 @@ def test_figurative_uses_are_left_alone(understanding: Understanding, text: str)
     assert not understanding.crisis.read(understanding.read(text)).is_crisis
 
 
+# The context of a figurative use may sit in the sentence before: the whole message decides, not each sentence.
+@pytest.mark.parametrize(("text", "crisis"), [
+    ("スーパーでこけた。消えたい", False),
+    ("グループLINEに間違えて送った。消えたいw", False),
+    ("母と一緒にエンディングノート書いた。保険証書の場所とかメモしといた", False),
+    ("昨日こけて骨折した。仕事もなくなった。もう消えたい", True),
+    ("エンディングノートも書いた。もう思い残すことはない", True),
+    ("コンティニューする気力がない", True),  # written with a small vowel in crisis.yaml, matched all the same
+    ("shinitai... sorry my japanese bad", True),  # romaji words inside English are read in kana too
+    ("I want to shine at my new job", False),
+])
+def test_the_whole_message_is_the_context_of_each_sentence(understanding: Understanding, text: str,
+                                                           crisis: bool) -> None:
+    assert understanding.crisis.read(understanding.read(text)).is_crisis is crisis
+
+
+def test_asking_for_a_suicide_prevention_line_gets_the_lines(understanding: Understanding) -> None:
+    # 自殺予防 is blanked as a figurative use (自殺予防のポスター); asking for its line is read as written.
+    assert understanding.interpret("友達のために、自殺予防の相談窓口を調べています").intent == "line"
+    assert understanding.interpret("自殺予防のポスターを作っています").intent not in ("line", "crisis")
+
+
 @pytest.mark.parametrize(("text", "form"), [
     ("もう死にたい", "self"),
     ("息子が「死にたい」と言うようになった", "family"),

@@ -13,6 +13,7 @@ from navigator_bot.understanding import Understanding
 from navigator_bot.understanding.crisis_model import (
     REFERENCE_FEATURES,
     CrisisClassifier,
+    CrisisScore,
     LearnedWords,
     LexicalScorer,
     Thresholds,
@@ -55,6 +56,26 @@ def test_ordinary_messages_are_left_alone(understanding: Understanding, text: st
 def test_distress_keeps_its_own_warm_reply(understanding: Understanding) -> None:
     answer = understanding.interpret("最近眠れなくてつらい")
     assert answer.intent == "distress"
+
+
+def test_an_example_itself_gets_the_full_reply(understanding: Understanding) -> None:
+    # In the crisis examples, and no expression catches it: an explicit plan, no doubt left to hedge.
+    text = "ロープは買ってきた。あとは掛ける場所を決めるだけ"
+    assert understanding.crisis.read(understanding.read(text)).level == "none"
+    answer = understanding.interpret(text)
+    assert answer.safety.kinds == ("learned",) and answer.safety.level == "crisis"
+
+
+def test_the_full_reply_needs_a_high_score_and_the_nearest_examples_agreeing() -> None:
+    words = LearnedWords.learn("digest", [("しにたい", " "), ("しごと", " ")], [True, False])
+    classifier = CrisisClassifier(words, [True, False], None, Thresholds(14.0, 15.0, 0.4, full=40.0))
+    assert classifier.is_sure(CrisisScore(38.0, 4.0, agreement=0.9))
+    assert not classifier.is_sure(CrisisScore(38.0, 4.0, agreement=0.7))  # the nearest partly safe: gentle
+    assert not classifier.is_sure(CrisisScore(30.0, 4.0, agreement=1.0))  # past the threshold, not past full
+    assert not classifier.is_sure(CrisisScore(45.0, None))  # words alone, nothing to confirm them
+    assert classifier.is_sure(CrisisScore(15.0, None, known=True))  # one of the crisis examples
+    no_full = CrisisClassifier(words, [True, False], None, Thresholds(14.0, 15.0, 0.4))
+    assert not no_full.is_sure(CrisisScore(80.0, 4.0, agreement=1.0))
 
 
 def _add_example(catalog_folder: Path, section: str, text: str) -> None:

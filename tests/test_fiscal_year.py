@@ -50,6 +50,12 @@ def test_fiscal_year_of(day: date, expected: int) -> None:
         ("平成31年度", [2019]),
         ("H31", [2019]),
         ("平成三十一年度", [2019]),
+        ("れいわ5ねんど", [2023]),  # typed in kana on a phone
+        ("令和4年度と5年度の合計", [2022, 2023]),  # the later number in the same era
+        ("R3、4年度", [2021, 2022]),
+        ("from FY2020 to FY2022", [2020, 2021, 2022]),
+        ("FY2021 through FY2023", [2021, 2022, 2023]),
+        ("R4と5件", [2022]),  # 5件 is a count
     ],
 )
 def test_explicit_years(text: str, expected: list[int]) -> None:

@@ -7,10 +7,11 @@ import re
 import time
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from navigator_bot.catalog import Catalog
+from navigator_bot.catalog import Catalog, load_catalog
 from navigator_bot.models import YearlyResult
 from navigator_bot.understanding.kpi import KpiAnswers, KpiKind, KpiQuery, progress_bar
 
@@ -192,7 +193,8 @@ def test_no_data_for_a_year_outside_the_catalog(kpi: KpiAnswers) -> None:
     assert "令和6年度の実績データはありません" in text
     assert "令和2〜5年度" in text and "令和5年度" in text
     # No figure is guessed for 令和6年度: the one figure shown is the nearest year's, named as such.
-    assert re.findall(r"[\d,]+件", text) == ["1,033件"] and "いちばん近い令和5年度の実績は1,033件です" in text
+    assert re.findall(r"[\d,]+件", text) == ["1,033件"]
+    assert "いちばん近い令和5年度の実績は1,033件（進捗率 31.3%）です" in text
 
 
 def test_no_data_for_2019(kpi: KpiAnswers) -> None:
@@ -355,3 +357,64 @@ def test_a_cumulative_result_against_the_target_is_not_a_comparison_of_years(kpi
     query = kpi.detect("How does the cumulative number of counselling sessions compare with the target?", TODAY)
     assert query is not None and query.kind == "cumulative"
     assert "4,231" in kpi.answer(query, "en") and "256.4%" in kpi.answer(query, "en")
+
+
+def test_the_years_named_are_added_up(kpi: KpiAnswers) -> None:
+    """「R3〜R5の合計」 sums those years, not everything from the first year; 「4年間の合計」 is the whole period."""
+    items = {item.fiscal_year: item.result for item in kpi.catalog.kpis["job-cafe-registrations"].yearly}
+    query = kpi.detect("令和３年度から令和５年度までのジョブカフェ新規登録者の合計を教えてください", TODAY)
+    assert query is not None and query.kind == "cumulative" and query.aspect == "sum"
+    first = kpi.answer(query).splitlines()[0]
+    assert f"{items[2021] + items[2022] + items[2023]:,}人" in first and first.startswith("ジョブカフェ")
+    query = kpi.detect("ジョブカフェ、R2とR3を足すと何人？", TODAY)
+    assert query is not None and f"{items[2020] + items[2021]:,}人" in kpi.answer(query).splitlines()[0]
+    query = kpi.detect("ジョブカフェの新規登録者、4年間の合計は？", TODAY)
+    assert query is not None and f"{sum(items.values()):,}人" in kpi.answer(query)
+    query = kpi.detect("Sum of regular job placements from FY2020 to FY2022?", TODAY)
+    assert query is not None and "2,649 placements" in kpi.answer(query, "en").splitlines()[0]
+
+
+@pytest.mark.parametrize(("text", "figures"), [
+    ("PF R3", ["4市"]),  # staff's abbreviation next to a year
+    ("れいわ5ねんどのプラットホーム設置数は？", ["1市"]),
+    ("JC 新規登録 R5", ["3,861人"]),
+    ("サポステの相談件数は何年度に累計で目標を達成したのですか", ["令和4年度"]),
+    ("4年間で正社員就職件数の実績が最も少なかった年度と、その年の進捗率を教えてください", ["令和2年度", "23.7%"]),
+    ("FY2024の正社員就職件数の進捗率", ["令和5年度", "31.3%"]),  # the nearest year's figure and rate
+    ("PF設置がゼロだった年ってある？", ["令和2年度"]),
+    ("正社員就職って順調なの？目標と比べてどう？", ["111.6%"]),
+    ("the support station counselling is how many in R4? i need it for report", ["1,291"]),
+])
+def test_staff_phrasings_found_in_training(kpi: KpiAnswers, text: str, figures: list[str]) -> None:
+    query = kpi.detect(text, TODAY)
+    assert query is not None, text
+    lang = "en" if text.isascii() else "ja"
+    answer = kpi.answer(query, lang)
+    assert all(figure.replace("市", " cities" if lang == "en" else "市") in answer for figure in figures), answer
+
+
+def test_a_comparison_asked_after_the_data_ends_compares_the_latest_two_years(kpi: KpiAnswers) -> None:
+    items = {item.fiscal_year: item.result for item in kpi.catalog.kpis["job-cafe-registrations"].yearly}
+    query = kpi.detect("Job Cafe registrations: did they go down last year compared with the year before?", TODAY)
+    assert query is not None and query.kind == "compare"
+    lines = kpi.answer(query, "en").splitlines()
+    assert lines[0].startswith("There is no data for FY2024")  # 今年度 is FY2026: last year and the one before
+    assert f"{items[2022] - items[2023]:,} people" in lines[1]
+
+
+def test_growth_from_the_year_before_a_named_year(kpi: KpiAnswers) -> None:
+    query = kpi.detect("正社員就職件数の令和5年度の前年度からの伸び率を教えて", TODAY)
+    assert query is not None and query.kind == "compare" and set(query.fiscal_years) == {2022, 2023}
+    assert "6.3%増" in kpi.answer(query).splitlines()[0]
+
+
+def test_a_name_pattern_added_by_staff_counts_with_no_code_change(catalog_copy: Path) -> None:
+    question = "How many apprenticeship-style hires in FY2022?"
+    assert KpiAnswers(load_catalog(catalog_copy)).detect(question, TODAY) is None
+    path = catalog_copy / "kpis.yaml"
+    text = path.read_text(encoding="utf-8")
+    first = '      - "(regular|fulltime'
+    path.write_text(text.replace(first, '      - "apprenticeshipstylehires"\n' + first, 1), encoding="utf-8")
+    query = KpiAnswers(load_catalog(catalog_copy)).detect(question, TODAY)
+    assert query is not None and query.kpi_ids == ("regular-employment",) and query.fiscal_years == (2022,)
+

@@ -62,13 +62,22 @@ def test_a_typed_yes_to_a_question_without_yes_asks_again(engine: DialogueEngine
 
 
 @pytest.mark.parametrize(("text", "kind"), [("こんにちは", "greeting"), ("ありがとうございました！", "thanks"),
-                                            ("へばね", "bye"), ("thank you so much", "thanks")])
+                                            ("へばね", "bye"), ("thank you so much", "thanks"),
+                                            ("おばんでございます", "greeting"), ("きみってロボット？", "bot"),
+                                            ("are you a real person?", "bot")])
 def test_small_talk_gets_a_short_kind_reply(engine: DialogueEngine, text: str, kind: str) -> None:
     conversation = Conversation(engine)
     reply = conversation.send(TextTyped(text))
     assert reply.text == engine.translator.t(f"smalltalk_{kind}", "ja")
     assert "restart" in conversation.actions()
     assert "頑張って" not in reply.text
+
+
+def test_asked_whether_a_person_answers_the_bot_says_it_is_a_program(engine: DialogueEngine) -> None:
+    reply = Conversation(engine).send(TextTyped("あなたはロボットですか？"))
+    assert "プログラム" in reply.text and "保存しません" in reply.text
+    # A job that has a robot in it is a search, not a question about the bot.
+    assert Conversation(engine).send(TextTyped("ロボットの組み立ての仕事ありますか")).text != reply.text
 
 
 def test_an_unclear_message_gets_one_question_with_buttons(engine: DialogueEngine) -> None:

@@ -45,19 +45,26 @@ class _Compiled:
 
     @classmethod
     def of(cls, patterns: ByLanguage) -> _Compiled:
-        return cls(tuple(map(re.compile, patterns.ja)), tuple(map(re.compile, patterns.en)))
+        # Messages are matched with small vowels made large (えんでぃんぐ → えんでいんぐ): so are the expressions.
+        ja = (re.compile(pattern.translate(_SMALL_VOWELS)) for pattern in patterns.ja)
+        return cls(tuple(ja), tuple(map(re.compile, patterns.en)))
 
-    def search(self, forms: tuple[str, str]) -> re.Match[str] | None:
+    def search(self, forms: tuple[str, str], whole: tuple[str, str] | None = None) -> re.Match[str] | None:
         """Return the first match, Japanese expressions on the compact form first, then English on the spaced."""
-        found = self.find(forms)
+        found = self.find(forms, whole)
         return found[0] if found else None
 
-    def find(self, forms: tuple[str, str]) -> tuple[re.Match[str], int] | None:
-        """Return the first match with the index of the form it was found in (0 Japanese, 1 English)."""
+    def find(self, forms: tuple[str, str], whole: tuple[str, str] | None = None) -> tuple[re.Match[str], int] | None:
+        """Return the first match with the index of the form it was found in (0 Japanese, 1 English).
+
+        With `whole` (the message the sentence is part of), a match counts only if the whole message still holds it:
+        figurative uses that span sentences (転んだ。消えたい笑) are blanked there, not in the sentence alone.
+        """
         for lang, patterns in enumerate((self.ja, self.en)):
             for pattern in patterns:
-                if found := pattern.search(forms[lang]):
-                    return found, lang
+                for found in pattern.finditer(forms[lang]):
+                    if whole is None or found.group(0) in whole[lang]:
+                        return found, lang
         return None
 
 
@@ -111,9 +118,14 @@ class CrisisDetector:
         forms: set[Form] = set()
         direct = False
         others_anywhere = any(self._mentions_other(forms_) for forms_ in sentences)
-        for forms_ in sentences:
+        whole = sentences[-1]
+        # Romaji inside English ("shinitai... sorry my japanese bad") is a reading of the whole message of its own.
+        readings = [(forms_, whole) for forms_ in sentences]
+        if message.romaji is not None:
+            readings.append((self.plain_forms(message.romaji.compact, message.romaji.spaced), None))
+        for forms_, context in readings:
             for kind_id, is_direct, patterns in self._kinds:
-                hit = patterns.find(forms_)
+                hit = patterns.find(forms_, context)
                 if hit is None:
                     continue
                 found, lang = hit
@@ -128,14 +140,16 @@ class CrisisDetector:
             form: Form = "carer" if "carer" in forms else "family" if "family" in forms else "self"
             return CrisisReading("crisis", form, tuple(dict.fromkeys(kinds)), direct, danger, distress,
                                  someone_else=others_anywhere)
-        if any(self._gentle.search(forms_) for forms_ in sentences):
+        if any(self._gentle.search(forms_, whole) for forms_ in sentences):
             form = "carer" if others_anywhere else "self"
             return CrisisReading("gentle", form, (), False, danger, distress, someone_else=others_anywhere)
         if danger:
             return CrisisReading("danger", "self", (), False, True, distress, someone_else=others_anywhere)
         named = tuple(line_id for line_id, (ja, en) in self._line_names
                       if any(ja in compact or (en and en in spaced) for compact, spaced in sentences))
-        if named or any(self._line_request.search(forms_) for forms_ in sentences):
+        # A request for a line is read in the message as written too (自殺予防の相談窓口 is no figurative use there).
+        written = ((self.fold(sentence.compact), sentence.spaced) for sentence in message.sentences)
+        if named or any(self._line_request.search(forms_) for forms_ in (*sentences, *written)):
             return CrisisReading("line", "self", (), False, False, distress, named, someone_else=others_anywhere)
         if distress:
             return CrisisReading("distress", "self", (), False, False, True, someone_else=others_anywhere)

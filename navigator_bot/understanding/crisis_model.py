@@ -38,6 +38,7 @@ REFERENCE_FEATURES = 36
 # takes that example's label: what staff put in a list is not second-guessed by the scores.
 SAME_MESSAGE = 0.97
 NEAREST = 10  # examples nearest in meaning that must partly agree before the scores alone give the reply
+SURE_AGREEMENT = 0.8  # of those, the share of crises that the full reply (not the gentle one) needs
 
 
 def grams(compact: str, spaced: str) -> frozenset[str]:
@@ -209,6 +210,15 @@ class CrisisClassifier:
             return False  # the examples nearest in meaning are nearly all safe: 「もう無理〜お腹いっぱい」
         return score.total >= self._threshold_for(score) + margin
 
+    def is_sure(self, score: CrisisScore) -> bool:
+        """True beyond doubt: one of the crisis examples, or a score past `full` with the nearest agreeing."""
+        if score.known is not None:
+            return score.known
+        full = self._thresholds.full
+        # Without the model no nearest examples confirm the words, so only an example itself is beyond doubt.
+        return (full is not None and score.agreement is not None and score.total >= full
+                and score.agreement >= max(self._thresholds.agreement, SURE_AGREEMENT))
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -217,6 +227,7 @@ class Thresholds:
     with_model: float
     words_only: float
     agreement: float = 0.0
+    full: float | None = None  # the full reply rather than the gentle one, from this score (with the model)
 
 
 class Memory:

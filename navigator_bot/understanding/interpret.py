@@ -175,7 +175,8 @@ class Understanding:
             glances = [self.reader.glance(text) for text, _ in examples]
             words = LearnedWords.learn(digest, [self.crisis.plain_forms(glance.standard, glance.spaced)
                                                 for glance in glances], flags)
-        thresholds = Thresholds(settings.threshold, settings.lexical_threshold, settings.agreement)
+        thresholds = Thresholds(settings.threshold, settings.lexical_threshold, settings.agreement,
+                                settings.full_threshold)
         classifier = CrisisClassifier(words, flags, vectors, thresholds)
         if learned and cached is not None:
             classifier.words.save(cached)
@@ -325,7 +326,9 @@ class Understanding:
             score = self.crisis_classifier.score(compact, grams(compact, spaced), message.vector)
             margin = examples.distress_margin if reading.level in ("distress", "danger") else 0.0
             if self.crisis_classifier.is_crisis(score, margin):
-                return CrisisReading("gentle", self.crisis.whose(message), ("learned",), False, reading.danger,
+                # 「ロープは買ってきた。あとは掛ける場所を決めるだけ」 is no case for 「もし…気持ちがあるときは」
+                level = "crisis" if self.crisis_classifier.is_sure(score) else "gentle"
+                return CrisisReading(level, self.crisis.whose(message), ("learned",), False, reading.danger,
                                      reading.distress, someone_else=reading.someone_else)
         if reading.level == "danger":
             return reading  # found by its expressions; the comparisons below could only lose the 110

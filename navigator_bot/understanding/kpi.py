@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -23,12 +23,13 @@ from ..models import Kpi
 from .normalize import SynonymRewriter, normalize
 
 KpiKind = Literal["one", "year", "unmet", "list", "compare", "extreme", "cumulative", "crossed", "best"]
-Aspect = Literal["", "least", "rise", "worst", "average", "points"]
+Aspect = Literal["", "least", "rise", "worst", "average", "points", "sum"]
 
 BAR_CELLS = 10
 BAR_FULL, BAR_EMPTY = "▓", "░"
 _FUZZY_MIN_LENGTH = 6  # shorter aliases match exactly only: one wrong character is too large a share of them
 _FUZZY_CUTOFF = 85.0  # one typo or one extra particle in a 7-character alias still scores 85.7
+_FUZZY_FRAGMENT_LENGTH = 8  # a short name is read with a typo only from this length ("platfroms", not "jc")
 _FUZZY_MAX_LENGTH = 80  # KPI questions are short; longer messages are matched exactly only, to stay fast
 
 # Kana readings of the kanji words in KPI names and questions, so that 「さぽすてのそうだんけんすう」 matches
@@ -49,10 +50,12 @@ _STRONG = [
     "件数", "何件", "何人", "何名", "何市", "何か所", "何箇所", "何ヶ所", "人数", "者数", "登録数", "設置数",
     "設置状況", "累計", "推移", "数値", "割合", "kpi", "指標", "進捗", "実績", "達成率", "達成状況",
     "how many", "number of", "figures", "設置率", "前年比", "伸び率", "増加率", "減少率", "何パーセント",
-    "how much", "percentage", "what was", "what is the", "total",
+    "how much", "percentage", "what was", "what is the", "total", "合計", "足すと", "足したら", "sum of",
+    "cumulative", "figure", "data",
 ]  # fmt: skip
 _WEAK = ["目標(?!に|として)", "目標に(届い|届か|達し)", "達成(?!したい|する|しよう|でき)", "成果", "いくつ",
-         "どれくらい", "どのくらい", "どれだけ", "result", "progress", "target", "achiev"]  # fmt: skip
+         "どれくらい", "どのくらい", "どれだけ", "どこまで進", "順調", "result", "progress", "target", "achiev",
+         "how far", "goal"]  # fmt: skip
 _STRONG_REGEX = [r"数(?:は|を|って|が|$)", r"何(?:増|減|伸|多|少)"]  # 相談数は, 登録者の数; 何％増 (％ is dropped)
 # Words that make a message about the KPIs as a whole, with no KPI or year named.
 _META = [
@@ -72,7 +75,9 @@ _UNMET = [
 _PERSONAL = ["私", "わたし", "自分", "僕", "ぼく", "俺", "おれ", "うちの", "息子", "娘", "応募", "面接", "就活",
              "転職", "iwant", "iwould", "ineed"]  # fmt: skip
 _WISH = re.compile(r"たい|ほしい|欲しい")
-_ASKING = re.compile(r"(?:知り|見|教えて(?:もらい)?|聞き|確認し|調べ)たい|(?:教えて|見せて)(?:ほしい|欲しい)")
+_ASKING = re.compile(r"(?:知り|見|教えて(?:もらい)?|聞き|確認し|調べ)たい|(?:教えて|見せて)(?:ほしい|欲しい)"
+                     r"|i ?(?:want|would like|wanna|need) ?(?:to ?)?(?:know|see|check|ask)"
+                     r"|i ?need ?(?:it|this|them) ?for")
 # A message that is only a generic word with polite filler: 「目標」「実績は？」「進捗を教えてください」.
 _BARE = re.compile(
     r"(?:全体の|県の|今の|現在の|最新の)?(?:目標|実績|進捗|達成|成果|results?|targets?|achievements?)"
@@ -140,7 +145,8 @@ _COMPARE_PATTERN = _compile([
     "比べ", "比較", "差", "増え", "減っ", "減り", "伸び", "前年比", "前年度比", "対前年", "増加", "減少", "変化",
     "増減", "より多", "より少", "違う", "違い", "ちがう", "ちがい", "compare", "difference", "grow", "increase",
     "decrease", "change", "versus", "vs",
-    "rise", "rose", "fell", "drop", "up from", "down from", "上が", "下が", "上昇", "低下", "ポイント",
+    "rise", "rose", "fell", "fall", "drop", "up from", "down from", "higher", "lower", "than in", "more than",
+    "fewer than", "less than", "went up", "went down", "go up", "go down", "上が", "下が", "上昇", "低下", "ポイント",
     "percentage point",
 ], [r"より.{0,6}(多|少|増|減)"])
 # The change of the rate (進捗率) between two years, in percentage points.
@@ -150,26 +156,46 @@ _PERCENT_ASKED = re.compile(r"何\s*[%％]|何割|what percent|what %", re.IGNOR
 _PREVIOUS_PATTERN = _compile(["前年比", "前年度比", "前年より", "前年度より", "前の年より", "昨年度より", "前年から",
                               "前年度から", "than the previous year", "than the year before", "from the previous year",
                               "year on year", "year-on-year"])
-_MOST_PATTERN = _compile(["一番多", "最も多", "最多", "最大", "ピーク", "most", "highest", "peak", "largest",
+_MOST_PATTERN = _compile(["一番多", "最も多", "最多", "最大", "ピーク", "一番たくさん", "最もたくさん", "いちばん多",
+                          "most", "highest", "peak", "largest", "maximum", "best year", "high point", "top year",
+                          "record year",
                           "一番大き", "最も大き", "biggest", "最も進んだ年", "一番進んだ年"])
-_LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "lowest", "fewest", "least", "smallest"])
-_RISE_PATTERN = _compile(["伸び", "増加", "増え", "growth", "increase", "grew", "rise"])
+_LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "いちばん少な", "低調", "振るわな", "ふるわな",
+                           "ゼロだった", "ゼロの年", "0だった",
+                           "lowest", "fewest", "least", "smallest", "zero", "minimum", "weakest", "worst year",
+                           "low point"])
+# A sum over the years named (R3〜R5の合計, R2とR3を足すと), not the cumulative result from the first year.
+_SINCE_PATTERN = _compile(["since", "以降", "から今まで", "から現在", "から最新"])  # FY2020 onwards, not up to it
+_SUM_PATTERN = _compile(["合計", "足す", "足し", "合わせ", "総数", "総計", "sum", "total", "combined", "altogether",
+                         "add up", "added up"])
+_RISE_PATTERN = _compile(["伸び", "増加", "増え", "growth", "increase", "grew", "grow", "rise", "jump"])
 _AVERAGE_PATTERN = _compile(["平均", "1年あたり", "一年あたり", "年あたり", "average", "per year", "a year on average"])
-_CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "through", "cumulative", "so far", "up to"])
+_CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "cumulative", "so far", "up to"],
+                               [r"through(fy|fiscal|20\d\d|r\d|reiwa|theend)"])  # not "through the programme"
 _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超過", "おーばー", "足りな", "不足", "still needed",
+                               "to reach the", "left to reach", "more needed",
                                "remain", "short of", "exceed", "surplus", "beyond", "over the target",
-                               "above the target"],
-                              [r"目標(より|に比べ|と比べ|と比較).{0,8}(多|少|上|下|差)", r"目標(と|と?の)(差|開き)",
-                               r"(gap|difference) (to|from|with) the target"])
-_WHICH_YEAR_PATTERN = _compile(["どの年", "何年度", "いつ", "which year", "what year", "when"])
+                               "above the target", "above target", "over target", "beat the target", "beat target",
+                               "than target", "than the target"],
+                              # regular expressions match the normalized text, which has no spaces
+                              [r"howmanymore.{0,40}(toreach|needed|togo|left|remain)", r"leftto(hit|reach|meet|go)",
+                               r"beatthe(target|goal)",
+                               r"目標(より|に比べ|と比べ|と比較).{0,8}(多|少|上|下|差)", r"目標(と|と?の)(差|開き)",
+                               r"(gap|difference)(to|from|with)thetarget"])
+_REACHED_PATTERN = _compile(["達成", "到達", "突破", "クリア", "達した", "届いた", "超えた", "reach", "hit the",
+                             "met the", "achieved", "pass", "exceeded", "surpass", "crossed"])
+_WHICH_YEAR_PATTERN = _compile(["どの年", "何年度", "いつ", "which year", "what year", "which fiscal year",
+                                "what fiscal year", "when"])
 _BEST_PATTERN = _compile(["一番進んで", "最も進んで", "進捗が一番良", "進捗が最も良", "進捗が一番いい", "一番順調",
                           "best progress", "furthest ahead", "most progress"])
 _WORST_PATTERN = _compile(["進捗が悪", "進捗が一番悪", "一番遅れ", "最も遅れ", "遅れている", "worst progress",
                            "most behind", "least progress", "furthest behind"])
 _ANY_RELATIVE = re.compile(r"(一昨|再来|今|本|当|昨|前|来|翌|次|去)年度?|おととし|(this|last|next|previous) year")
-_RELATIVE_WORDS = re.compile(r"(今年度|本年度|当年度|昨年度|前年度|前年|前の年|翌年度|翌年|次の年度|次年度|次の年)")
+_RELATIVE_WORDS = re.compile(r"(今年度|本年度|当年度|昨年度|前年度|前年|前の年|翌年度|翌年|次の年度|次年度|次の年"
+                             r"|(?:the )?(?:previous|prior|preceding) (?:fiscal )?year|(?:the )?year before"
+                             r"|(?:the )?(?:following|next) (?:fiscal )?year|(?:the )?year after)", re.IGNORECASE)
 _SUPPOSE = re.compile(r"(とすると|とした(場合|ら)|として|が今年度|を今年度|だとして|だとすると)")
-_OF_PREVIOUS = re.compile(r"(年度|年)の(前年度|前年|前の年)(?!度?比)")
+_OF_PREVIOUS = re.compile(r"(年度|年)の(前年度|前年|前の年)(?!度?(比|から|より|と(の)?比))")  # not 前年度からの伸び
 _OF_NEXT = re.compile(r"(年度|年)の(翌年度|翌年|次の年度|次年度|次の年)")
 
 
@@ -218,6 +244,14 @@ def kpi_name(kpi: Kpi, lang: str) -> str:
     return kpi.name
 
 
+def _relative_shift(word: str) -> int:
+    """How far a relative word lies from the year it refers to: 前年度 −1, 今年度 0, 翌年度 / the year after +1."""
+    word = word.lower().removeprefix("the ")
+    if word.startswith(("今", "本", "当")):
+        return 0
+    return 1 if word.startswith(("翌", "次", "following", "next", "year after")) else -1
+
+
 class KpiAnswers:
     """Recognises KPI questions and answers them from one catalog; build once, reuse for every message."""
 
@@ -228,6 +262,8 @@ class KpiAnswers:
         self._exact: list[tuple[str, str]] = []  # (alias form, KPI id)
         self._fragments: list[tuple[str, str]] = []  # (short name form, KPI id): only with a year or figure word
         self._fuzzy: list[tuple[str, str, int]] = []  # (alias form, KPI id, character mask)
+        self._name_patterns = [(re.compile(pattern), kpi.id) for kpi in catalog.kpis.values()
+                               for pattern in kpi.name_patterns]
         for kpi in catalog.kpis.values():
             names = [kpi.name, *kpi.aliases]
             if kpi.name_en:
@@ -298,18 +334,31 @@ class KpiAnswers:
         canonical = self._rewriter.rewrite(plain)
         kpi_ids = self._match(tuple(dict.fromkeys((canonical, _reading(canonical)))))
         years = self._years_asked(text, plain, today)
-        own_life = has(_PERSONAL_PATTERN) or bool(_WISH.search(_ASKING.sub("", plain)))
+        if len(years) == 1 and has(_SINCE_PATTERN):  # "since FY2020": that year and every later one with data
+            years = tuple(year for year in self._years if year >= years[0]) or years
+        # 知りたい, "i want to know": asking, not the writer's own wish
+        own_life = any(_PERSONAL_PATTERN.search(_ASKING.sub("", form)) for form in signal_forms) \
+            or bool(_WISH.search(_ASKING.sub("", plain)))
         figure_wanted = has(_STRONG_PATTERN) or has(_UNMET_PATTERN) or has(_MOST_PATTERN) or has(_LEAST_PATTERN) \
             or has(_REMAINING_PATTERN) or (has(_COMPARE_PATTERN) and bool(years)) or bool(_PERCENT_ASKED.search(text))
         named_year = bool(parse_fiscal_years(_ANY_RELATIVE.sub(" ", text), today))  # 来年から… is not a KPI year
-        if not kpi_ids and not own_life and (named_year or figure_wanted or has(_WEAK_PATTERN)):
+        # "… in R4? i need it for report": a figure word and a year outweigh the writer's own words.
+        fragments_count = not own_life or (figure_wanted and named_year)
+        if not kpi_ids and fragments_count and (named_year or figure_wanted or has(_WEAK_PATTERN)):
             # 「R4 正社員」「サポステ 一番多い年」: a short name counts next to a year or a figure word.
             forms = tuple(dict.fromkeys((canonical, _reading(canonical))))
             kpi_ids = tuple(dict.fromkeys(kpi_id for alias, kpi_id in self._fragments
                                           if any(alias in form for form in forms)))
+            kpi_ids += tuple(kpi_id for pattern, kpi_id in self._name_patterns
+                             if kpi_id not in kpi_ids and pattern.search(canonical))
+            if not kpi_ids and len(canonical) <= _FUZZY_MAX_LENGTH:  # "support staion counceling", "platfroms"
+                kpi_ids = tuple(dict.fromkeys(kpi_id for alias, kpi_id in self._fragments
+                                              if len(alias) >= _FUZZY_FRAGMENT_LENGTH
+                                              and self._fuzzy_position(alias, canonical) is not None))
         if kpi_ids:
             if figure_wanted or (not own_life and (has(_WEAK_PATTERN) or years)):
                 aspect: Aspect = (
+                    "sum" if has(_SUM_PATTERN) and len(years) >= 2 else
                     "least" if has(_LEAST_PATTERN) else "points" if has(_POINTS_PATTERN) else
                     "rise" if has(_RISE_PATTERN) else "average" if has(_AVERAGE_PATTERN) else "")
                 return KpiQuery(self._kind(has, years), kpi_ids, years, aspect)
@@ -329,16 +378,18 @@ class KpiAnswers:
     @staticmethod
     def _kind(has: Callable[[re.Pattern[str]], bool], years: Sequence[int]) -> KpiKind:
         """What is asked of the KPIs named: a comparison, an extreme, the cumulative result, or their figures."""
-        if has(_REMAINING_PATTERN) and has(_WHICH_YEAR_PATTERN):
-            return "crossed"
+        if has(_WHICH_YEAR_PATTERN) and (has(_REMAINING_PATTERN) or (has(_TARGET_PATTERN) and has(_REACHED_PATTERN))):
+            return "crossed"  # 何年度に累計で目標を達成した？
+        if has(_SUM_PATTERN) and len(years) != 1 and not has(_MOST_PATTERN) and not has(_LEAST_PATTERN):
+            return "cumulative"  # 4年間の合計, R3〜R5の合計 (the years named, summed); "the total in FY2022" is one
         if has(_MOST_PATTERN) or has(_LEAST_PATTERN):
             return "extreme"
         if has(_AVERAGE_PATTERN):
             return "cumulative"  # 1年あたり平均何件？: the cumulative result divided by its years, then the total
         if len(years) >= 2 and has(_COMPARE_PATTERN) and not has(_REMAINING_PATTERN):
             return "compare"  # 令和2年度から令和5年度までの伸び率: two years compared, not a running total
-        if not years and has(_CUMULATIVE_PATTERN) and has(_TARGET_PATTERN):
-            return "cumulative"  # "the cumulative number … compared with the target": not a comparison of years
+        if not years and has(_TARGET_PATTERN) and (has(_CUMULATIVE_PATTERN) or has(_COMPARE_PATTERN)):
+            return "cumulative"  # "cumulative … compared with the target", 目標と比べてどう: not two years
         if has(_REMAINING_PATTERN) or (years and has(_CUMULATIVE_PATTERN)):
             return "cumulative"
         if has(_COMPARE_PATTERN) or (len(years) == 1 and has(_PREVIOUS_PATTERN)):
@@ -361,8 +412,7 @@ class KpiAnswers:
         supposed = _SUPPOSE.search(plain)
         if supposed:  # 「令和5年度を今年度とすると、前年度の…」: the named year only sets 今年度; what follows is asked
             relative = _RELATIVE_WORDS.findall(plain[supposed.end():]) or relative
-        shifted = [anchor + (0 if word.startswith(("今", "本", "当")) else 1 if word.startswith(("翌", "次")) else -1)
-                   for word in relative]
+        shifted = [anchor + _relative_shift(word) for word in relative]
         if supposed:
             return tuple(dict.fromkeys(shifted))
         return tuple(dict.fromkeys([*absolute, *shifted]))
@@ -425,8 +475,9 @@ class KpiAnswers:
         if not shown:
             lines.append(self._missing_note(missing, available, lang))
             nearest = min(available, key=lambda year: abs(year - missing[0]))  # 令和6年度 → 令和5年度's figure
+            value = self._value(kpi, nearest)
             lines.append(self._text("nearest", lang, label=fiscal_year_label(nearest, lang),
-                                    value=_quantity(self._value(kpi, nearest), kpi, lang)))
+                                    value=_quantity(value, kpi, lang), rate=rate_percent(value, kpi.target)))
             return "\n".join(lines)
         for year in shown:
             item = kpi.result_for(year)
@@ -513,7 +564,12 @@ class KpiAnswers:
             asked = available  # 「毎年増えてる？」: the whole period, every year shown
         shown, missing = self._known(kpi, asked)
         if len(shown) < 2:
-            return "\n".join([kpi_name(kpi, lang), self._missing_note(missing or asked, available, lang)])
+            note = self._missing_note(missing or asked, available, lang)
+            if len(available) < 2 or len(query.fiscal_years) > 2:
+                return "\n".join([kpi_name(kpi, lang), note])
+            # "last year compared to the year before", asked after the data ends: the nearest two years instead
+            nearest = available[-2:] if max(asked) > available[-1] else available[:2]
+            return "\n".join([note, self._compare(kpi, replace(query, fiscal_years=tuple(nearest)), lang)])
         first, last = min(shown), max(shown)
         before, after = self._value(kpi, first), self._value(kpi, last)
         change = after - before
@@ -551,7 +607,8 @@ class KpiAnswers:
             chosen = (min if least else max)(items, key=lambda item: item.result)
             lines.append(self._text("extreme_least" if least else "extreme_most", lang, name=kpi_name(kpi, lang),
                                     label=fiscal_year_label(chosen.fiscal_year, lang),
-                                    value=_quantity(chosen.result, kpi, lang)))
+                                    value=_quantity(chosen.result, kpi, lang),
+                                    rate=rate_percent(chosen.result, kpi.target)))
         lines += [self._text("compare_line", lang, label=fiscal_year_label(item.fiscal_year, lang),
                              value=_quantity(item.result, kpi, lang)) for item in items]
         return "\n".join(lines)
@@ -563,6 +620,8 @@ class KpiAnswers:
         shown, missing = self._known(kpi, asked)
         if asked and not shown:
             return "\n".join([kpi_name(kpi, lang), self._missing_note(missing, available, lang)])
+        if query.aspect == "sum" and len(shown) < len(available):
+            return self._sum(kpi, shown, missing, lang)
         until = max(shown) if shown else available[-1]
         total = sum(item.result for item in kpi.yearly if item.fiscal_year <= until)
         rate = rate_percent(total, kpi.target)
@@ -580,6 +639,18 @@ class KpiAnswers:
         average = (Decimal(total) / years).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         return self._text("average", lang, name=kpi_name(kpi, lang), value=_quantity(average, kpi, lang),
                           period=period, total=_quantity(total, kpi, lang), years=years) + "\n" + text
+
+    def _sum(self, kpi: Kpi, shown: Sequence[int], missing: Sequence[int], lang: str) -> str:
+        """The years named, added up (R3〜R5の合計), then each year's figure."""
+        total = sum(self._value(kpi, year) for year in shown)
+        lines = [self._text("sum", lang, name=kpi_name(kpi, lang), period=fiscal_years_label(shown, lang),
+                            value=_quantity(total, kpi, lang), rate=rate_percent(total, kpi.target),
+                            target=_quantity(kpi.target, kpi, lang))]
+        lines += [self._text("compare_line", lang, label=fiscal_year_label(year, lang),
+                             value=_quantity(self._value(kpi, year), kpi, lang)) for year in sorted(shown)]
+        if missing:
+            lines.append(self._missing_note(missing, [item.fiscal_year for item in kpi.yearly], lang))
+        return "\n".join(lines)
 
     def _crossed(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
         """The year the cumulative result reached the target, if it did."""

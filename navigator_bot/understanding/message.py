@@ -10,7 +10,7 @@ import numpy as np
 
 from ..models import LanguageTable
 from .normalize import SynonymRewriter, normalize
-from .romaji import romaji_to_hiragana
+from .romaji import romaji_to_hiragana, romaji_words
 
 _SENTENCE_END = re.compile(r"[。．！？!?\n]+|(?<=[a-z])\.(?:\s|$)")
 _APOSTROPHES = re.compile(r"['’`]")
@@ -41,6 +41,7 @@ class Message:
     similarities: np.ndarray | None = field(default=None, repr=False)  # to every passage, once embedded
     vector: np.ndarray | None = field(default=None, repr=False)  # the message's embedding, once embedded
     plain: tuple[tuple[str, str], ...] | None = field(default=None, repr=False)  # per sentence, once folded
+    romaji: Sentence | None = None  # the romaji words inside an English message, in kana ("shinitai, sorry")
 
     @property
     def empty(self) -> bool:
@@ -116,7 +117,15 @@ class Reader:
             canonical=self.rewriter.rewrite(standard),
             sentences=sentences,
             semantic_text=_semantic_text(text, kana, standard),
+            romaji=self._romaji_inside(text, kana),
         )
+
+    def _romaji_inside(self, text: str, kana: str | None) -> Sentence | None:
+        """Read the romaji words of a message that is otherwise English (the crisis floor reads them too)."""
+        if kana is not None or _JAPANESE.search(text) or not _LATIN.search(text.lower()):
+            return None
+        words = romaji_words(text)
+        return Sentence(self.standardize(normalize(words)), spaced_form(words)) if words else None
 
 
 def _semantic_text(text: str, kana: str | None, standard: str) -> str:

@@ -12,6 +12,8 @@ _KANA_OFFSET = 0x60
 _LONG_VOWEL_AFTER_KANA = re.compile(r"(?<=[\u3041-\u30ff])[-‐‑–—―−ｰ]")
 # Everything that is not a letter, digit or kana/kanji: punctuation, symbols, spaces.
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+# Accented Latin letters as typed in English (Job Café, naïve): compared without the accent.
+_LATIN_ACCENTS = str.maketrans("àáâäãåèéêëìíîïòóôöõùúûüçñý", "aaaaaaeeeeiiiiooooouuuucny")
 
 
 def to_hiragana(text: str) -> str:
@@ -23,7 +25,7 @@ def to_hiragana(text: str) -> str:
 
 def normalize(text: str) -> str:
     """Return the comparable form of text: NFKC, lowercase, hiragana, one long-vowel mark, no spaces or punctuation."""
-    folded = _LONG_VOWEL_AFTER_KANA.sub("ー", unicodedata.normalize("NFKC", text).lower())
+    folded = _LONG_VOWEL_AFTER_KANA.sub("ー", unicodedata.normalize("NFKC", text).lower().translate(_LATIN_ACCENTS))
     return _NOISE.sub("", to_hiragana(folded))
 
 

@@ -37,6 +37,7 @@ _ENGLISH = frozenset({
 # English tokens people mix into romaji (saposute nansai made ok?): kept as they are.
 _KEPT = frozenset({"ok", "okay", "ng", "pc", "sns"})
 _WORD = re.compile(r"[a-z']+")
+_MIXED_MIN_LENGTH = 5  # in an English message, shorter words read as romaji by chance too often (same, mine)
 
 
 def _word_to_kana(word: str) -> str | None:
@@ -84,3 +85,12 @@ def romaji_to_hiragana(text: str) -> str | None:
     if (failed and (failed * 2 >= len(words) or read < 2)) or all(word in _KEPT for word in words):
         return None
     return "".join(reading if reading is not None else word for reading, word in zip(kana, words, strict=True))
+
+
+def romaji_words(text: str) -> str | None:
+    """Return the kana of the romaji words in an English message ("shinitai... sorry my japanese bad" → しにたい)."""
+    readings = [_word_to_kana(word) for word in _WORD.findall(text.lower())
+                if len(word) >= _MIXED_MIN_LENGTH and word not in _ENGLISH and word not in _KEPT]
+    kana = " ".join(reading for reading in readings if reading)
+    return kana or None
+
