@@ -179,7 +179,7 @@ _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超�
                                "than target", "than the target"],
                               # regular expressions match the normalized text, which has no spaces
                               [r"howmanymore.{0,40}(toreach|needed|togo|left|remain)", r"leftto(hit|reach|meet|go)",
-                               r"beatthe(target|goal)",
+                               r"beatthe(target|goal)", r"(above|over|beyond|exceed\w*)(the)?(target|goal)",
                                r"目標(より|に比べ|と比べ|と比較).{0,8}(多|少|上|下|差)", r"目標(と|と?の)(差|開き)",
                                r"(gap|difference)(to|from|with)thetarget"])
 _REACHED_PATTERN = _compile(["達成", "到達", "突破", "クリア", "達した", "届いた", "超えた", "reach", "hit the",
@@ -611,6 +611,8 @@ class KpiAnswers:
                                     rate=rate_percent(chosen.result, kpi.target)))
         lines += [self._text("compare_line", lang, label=fiscal_year_label(item.fiscal_year, lang),
                              value=_quantity(item.result, kpi, lang)) for item in items]
+        lines.append(self._text("target_line", lang, period=self._period(lang, kpi),
+                                target=_quantity(kpi.target, kpi, lang)))
         return "\n".join(lines)
 
     def _cumulative(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
