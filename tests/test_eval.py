@@ -111,7 +111,9 @@ from tests.evaluation import (
     KPI_FRESH10,
     KPI_FRESH11,
     KPI_FRESH12,
+    KPI_FRESH13,
     KPI_TRAIN,
+    KPI_TRAIN2,
     QUERIES,
     ROUND7,
     ROUND8,
@@ -293,11 +295,15 @@ def test_crisis_floor_without_the_model_catches_the_tuned_sets(lexical_only: Und
 # English questions written for training, answered in English: 139/168 as written, 165/168 after tuning; the three
 # left: the highest single-year rate across all KPIs, "after the first year", and 「cities w/ platform」 alone);
 # kpi_fresh10.yaml (67/72, 93.1 %: Japanese 56/58, English 11/14), kpi_fresh11.yaml (65/67, 97.0 %: Japanese 51/52,
-# English 14/15) and kpi_fresh12.yaml, the last (62/64, 96.9 %: Japanese 50/50, English 12/14 — the honest figure),
-# each scored once, then tuned on.
+# English 14/15) and kpi_fresh12.yaml (62/64, 96.9 %: Japanese 50/50, English 12/14), each scored once, then tuned
+# on; kpi_train2.yaml (168 written for training, two-part questions among them: 149/168 as written, 165/168 after;
+# left: two KPIs compared with each other, twice, and 「プラットフォーム 目標」), then kpi_fresh13.yaml, the last
+# (75/76, 98.7 %: English 17/17, Japanese 58/59 — the honest figure; its miss asked for a sum and what it fell short
+# of).
+
 KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 1.0, KPI_FRESH2: 1.0, KPI_FRESH3: 1.0, KPI_FRESH4: 1.0, KPI_FRESH5: 1.0,
               KPI_FRESH6: 1.0, KPI_FRESH7: 1.0, KPI_TRAIN: 1.0, KPI_FRESH8: 1.0, KPI_FRESH9: 1.0, KPI_EN_TRAIN: 0.98,
-              KPI_FRESH10: 1.0, KPI_FRESH11: 1.0, KPI_FRESH12: 1.0}
+              KPI_FRESH10: 1.0, KPI_FRESH11: 1.0, KPI_FRESH12: 1.0, KPI_TRAIN2: 0.98, KPI_FRESH13: 1.0}
 
 
 @pytest.mark.parametrize("path", sorted(KPI_LEVELS), ids=lambda path: path.stem)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import time
 from datetime import date
@@ -417,4 +418,27 @@ def test_a_name_pattern_added_by_staff_counts_with_no_code_change(catalog_copy: 
     path.write_text(text.replace(first, '      - "apprenticeshipstylehires"\n' + first, 1), encoding="utf-8")
     query = KpiAnswers(load_catalog(catalog_copy)).detect(question, TODAY)
     assert query is not None and query.kpi_ids == ("regular-employment",) and query.fiscal_years == (2022,)
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("How did regular placements in the last year compare with the first year?", (2023, 2020)),
+    ("正社員就職件数の初年度と最終年度の差は？", (2020, 2023)),
+    ("How many regular placements were there in the first two years combined?", (2020, 2021)),
+    ("counselling, last year of plan", (2023,)),
+])
+def test_years_named_by_their_place_in_the_plan(kpi: KpiAnswers, text: str, years: tuple[int, ...]) -> None:
+    """"The last year of the plan" is its last year with data, not last year from today (FY2025 here)."""
+    query = kpi.detect(text, TODAY)
+    assert query is not None and set(query.fiscal_years) == set(years), query
+
+
+def test_the_smallest_rise_and_a_sum_from_the_first_year(kpi: KpiAnswers) -> None:
+    results = [item.result for item in kpi.catalog.kpis["regular-employment"].yearly]
+    query = kpi.detect("smallest yearly gain in regular job placements, in people?", TODAY)
+    assert query is not None and query.aspect == "least_rise"
+    smallest = min(later - earlier for earlier, later in itertools.pairwise(results))
+    assert f"{smallest:,} placements more" in kpi.answer(query, "en").splitlines()[0]
+    query = kpi.detect("令和2年度と令和3年度のサポステ相談件数を足すといくつで、目標まであと何件？", TODAY)
+    assert query is not None
+    assert kpi.answer(query).splitlines()[0].endswith("目標まであと19件です。")
 

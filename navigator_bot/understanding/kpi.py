@@ -8,6 +8,7 @@ while 「サポステの相談件数は？」 is answered here. Rates are comput
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -23,7 +24,7 @@ from ..models import Kpi
 from .normalize import SynonymRewriter, normalize
 
 KpiKind = Literal["one", "year", "unmet", "list", "compare", "extreme", "cumulative", "crossed", "best"]
-Aspect = Literal["", "least", "rise", "worst", "average", "points", "sum"]
+Aspect = Literal["", "least", "rise", "least_rise", "worst", "average", "points", "sum"]
 
 BAR_CELLS = 10
 BAR_FULL, BAR_EMPTY = "▓", "░"
@@ -145,7 +146,7 @@ _COMPARE_PATTERN = _compile([
     "比べ", "比較", "差", "増え", "減っ", "減り", "伸び", "前年比", "前年度比", "対前年", "増加", "減少", "変化",
     "増減", "より多", "より少", "違う", "違い", "ちがう", "ちがい", "compare", "difference", "grow", "increase",
     "decrease", "change", "versus", "vs",
-    "rise", "rose", "fell", "fall", "drop", "up from", "down from", "higher", "lower", "than in", "more than",
+    "rise", "rose", "fell", "fall", "drop", "jump", "higher", "lower", "than in", "more than",
     "fewer than", "less than", "went up", "went down", "go up", "go down", "上が", "下が", "上昇", "低下", "ポイント",
     "percentage point",
 ], [r"より.{0,6}(多|少|増|減)"])
@@ -165,12 +166,22 @@ _LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "
                            "lowest", "fewest", "least", "smallest", "zero", "minimum", "weakest", "worst year",
                            "low point"])
 # A sum over the years named (R3〜R5の合計, R2とR3を足すと), not the cumulative result from the first year.
+# Years named by their place in the plan's data (the first year, the last year of the plan, the first two years).
+# Matched on the NFKC lower-case text; found, they are blanked before the years are parsed ("last year of the plan"
+# is FY2023, not last year from today; beside "the first year", "the last year" is the plan's too).
+_PLAN_FIRST = re.compile(r"(?:the\s*)?first\s*(two|three|2|3)?\s*(?:fiscal\s*)?years?|初年度|(1|一)年目"
+                         r"|最初の(2|二|3|三)?年|(?:the\s*)?first(?=\s*(?:and|&|to|vs\.?)\s*(?:the\s*)?(?:last|final))")
+_PLAN_LAST = re.compile(r"(?:the\s*)?(?:last\s*year\s*of\s*(?:the\s*)?(?:plan|period|programme|program)|final\s*year"
+                        r"|most\s*recent\s*year|latest\s*year)|最終年度|最新の?年度|直近の?年度")
+_LAST_YEAR = re.compile(r"(?:the\s*)?last\s*year")
+_PLAN_COUNT = {"two": 2, "2": 2, "二": 2, "three": 3, "3": 3, "三": 3}
 _SINCE_PATTERN = _compile(["since", "以降", "から今まで", "から現在", "から最新"])  # FY2020 onwards, not up to it
 _SUM_PATTERN = _compile(["合計", "足す", "足し", "合わせ", "総数", "総計", "sum", "total", "combined", "altogether",
                          "add up", "added up"])
-_RISE_PATTERN = _compile(["伸び", "増加", "増え", "growth", "increase", "grew", "grow", "rise", "jump"])
+_RISE_PATTERN = _compile(["伸び", "増加", "増え", "growth", "increase", "grew", "grow", "rise", "jump", "gain"])
 _AVERAGE_PATTERN = _compile(["平均", "1年あたり", "一年あたり", "年あたり", "average", "per year", "a year on average"])
-_CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "cumulative", "so far", "up to"],
+_CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "cumulative", "so far", "up to", "by the end of",
+                                "as of the end"],
                                [r"through(fy|fiscal|20\d\d|r\d|reiwa|theend)"])  # not "through the programme"
 _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超過", "おーばー", "足りな", "不足", "still needed",
                                "to reach the", "left to reach", "more needed",
@@ -179,7 +190,8 @@ _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超�
                                "than target", "than the target"],
                               # regular expressions match the normalized text, which has no spaces
                               [r"howmanymore.{0,40}(toreach|needed|togo|left|remain)", r"leftto(hit|reach|meet|go)",
-                               r"beatthe(target|goal)", r"(above|over|beyond|exceed\w*)(the)?(target|goal)",
+                               r"beatthe(target|goal)",
+                               r"(above|over|beyond|exceed\w*|outperform\w*)(the|its)?(target|goal)",
                                r"目標(より|に比べ|と比べ|と比較).{0,8}(多|少|上|下|差)", r"目標(と|と?の)(差|開き)",
                                r"(gap|difference)(to|from|with)thetarget"])
 _REACHED_PATTERN = _compile(["達成", "到達", "突破", "クリア", "達した", "届いた", "超えた", "reach", "hit the",
@@ -333,15 +345,17 @@ class KpiAnswers:
 
         canonical = self._rewriter.rewrite(plain)
         kpi_ids = self._match(tuple(dict.fromkeys((canonical, _reading(canonical)))))
-        years = self._years_asked(text, plain, today)
+        plan_years, text = self._plan_years(text)
+        years = self._years_asked(text, plain, today) + plan_years
         if len(years) == 1 and has(_SINCE_PATTERN):  # "since FY2020": that year and every later one with data
             years = tuple(year for year in self._years if year >= years[0]) or years
         # 知りたい, "i want to know": asking, not the writer's own wish
         own_life = any(_PERSONAL_PATTERN.search(_ASKING.sub("", form)) for form in signal_forms) \
             or bool(_WISH.search(_ASKING.sub("", plain)))
         figure_wanted = has(_STRONG_PATTERN) or has(_UNMET_PATTERN) or has(_MOST_PATTERN) or has(_LEAST_PATTERN) \
-            or has(_REMAINING_PATTERN) or (has(_COMPARE_PATTERN) and bool(years)) or bool(_PERCENT_ASKED.search(text))
-        named_year = bool(parse_fiscal_years(_ANY_RELATIVE.sub(" ", text), today))  # 来年から… is not a KPI year
+            or has(_REMAINING_PATTERN) or (has(_COMPARE_PATTERN) and bool(years)) or bool(_PERCENT_ASKED.search(text)) \
+            or (("%" in text or "％" in text) and len(plain) <= 40)  # "counselling 2023 %"
+        named_year = bool(parse_fiscal_years(_ANY_RELATIVE.sub(" ", text), today)) or bool(plan_years)
         # "… in R4? i need it for report": a figure word and a year outweigh the writer's own words.
         fragments_count = not own_life or (figure_wanted and named_year)
         if not kpi_ids and fragments_count and (named_year or figure_wanted or has(_WEAK_PATTERN)):
@@ -355,10 +369,15 @@ class KpiAnswers:
                 kpi_ids = tuple(dict.fromkeys(kpi_id for alias, kpi_id in self._fragments
                                               if len(alias) >= _FUZZY_FRAGMENT_LENGTH
                                               and self._fuzzy_position(alias, canonical) is not None))
+        elif kpi_ids and fragments_count:  # "Job Cafe registrations and the counselling sessions": both
+            forms = tuple(dict.fromkeys((canonical, _reading(canonical))))
+            kpi_ids += tuple(dict.fromkeys(kpi_id for alias, kpi_id in self._fragments
+                                           if kpi_id not in kpi_ids and any(alias in form for form in forms)))
         if kpi_ids:
             if figure_wanted or (not own_life and (has(_WEAK_PATTERN) or years)):
                 aspect: Aspect = (
                     "sum" if has(_SUM_PATTERN) and len(years) >= 2 else
+                    "least_rise" if has(_LEAST_PATTERN) and has(_RISE_PATTERN) else
                     "least" if has(_LEAST_PATTERN) else "points" if has(_POINTS_PATTERN) else
                     "rise" if has(_RISE_PATTERN) else "average" if has(_AVERAGE_PATTERN) else "")
                 return KpiQuery(self._kind(has, years), kpi_ids, years, aspect)
@@ -374,6 +393,20 @@ class KpiAnswers:
         if has(_META_PATTERN) or _BARE.fullmatch(plain):
             return KpiQuery("list", (), years)
         return None
+
+    def _plan_years(self, text: str) -> tuple[tuple[int, ...], str]:
+        """The years named by their place in the plan ("the first year", 最終年度), and the text without those words."""
+        lowered = unicodedata.normalize("NFKC", text).lower()
+        years: list[int] = []
+        for found in _PLAN_FIRST.finditer(lowered):
+            count = _PLAN_COUNT.get(next((group for group in found.groups() if group), ""), 1)
+            years += self._years[:count]
+        last = _PLAN_LAST if not years else re.compile(f"{_PLAN_LAST.pattern}|{_LAST_YEAR.pattern}")
+        if last.search(lowered):
+            years.append(self._years[-1])
+        if not years:
+            return (), text
+        return tuple(dict.fromkeys(years)), last.sub(" ", _PLAN_FIRST.sub(" ", lowered))
 
     @staticmethod
     def _kind(has: Callable[[re.Pattern[str]], bool], years: Sequence[int]) -> KpiKind:
@@ -594,14 +627,17 @@ class KpiAnswers:
         """The year with the most (or least) of a KPI, or with the largest rise from the year before."""
         items = list(kpi.yearly)
         lines: list[str] = []
-        if query.aspect == "rise":
+        if query.aspect in ("rise", "least_rise") and len(items) >= 2:
             rises = [(items[i].result - items[i - 1].result, items[i]) for i in range(1, len(items))]
-            rise, item = max(rises, key=lambda pair: pair[0])
+            rise, item = (min if query.aspect == "least_rise" else max)(rises, key=lambda pair: pair[0])
             previous = items[items.index(item) - 1].result
-            percent = (Decimal(rise) * 100 / Decimal(previous)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-            lines.append(self._text("extreme_rise", lang, name=kpi_name(kpi, lang),
-                                    label=fiscal_year_label(item.fiscal_year, lang),
-                                    diff=_quantity(rise, kpi, lang), percent=f"{percent}%"))
+            percent = (Decimal(abs(rise)) * 100 / Decimal(previous)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) \
+                if previous else None
+            change = self._text("change_up" if rise >= 0 else "change_down", lang, diff=_quantity(abs(rise), kpi, lang),
+                                percent=f"{percent}%" if percent is not None else "—")
+            lines.append(self._text("extreme_rise" if query.aspect == "rise" else "extreme_least_rise", lang,
+                                    name=kpi_name(kpi, lang), label=fiscal_year_label(item.fiscal_year, lang),
+                                    change=change))
         else:
             least = query.aspect == "least"
             chosen = (min if least else max)(items, key=lambda item: item.result)
@@ -643,15 +679,21 @@ class KpiAnswers:
                           period=period, total=_quantity(total, kpi, lang), years=years) + "\n" + text
 
     def _sum(self, kpi: Kpi, shown: Sequence[int], missing: Sequence[int], lang: str) -> str:
-        """The years named, added up (R3〜R5の合計), then each year's figure."""
+        """The years named, added up (R3〜R5の合計), then each year's figure; from the first year, what remained."""
         total = sum(self._value(kpi, year) for year in shown)
+        available = [item.fiscal_year for item in kpi.yearly]
+        tail = ""
+        if sorted(shown) == available[:len(shown)]:  # a running total from the first year
+            tail = (self._text("cumulative_over", lang, surplus=_quantity(total - kpi.target, kpi, lang))
+                    if total >= kpi.target else
+                    self._text("cumulative_short", lang, gap=_quantity(kpi.target - total, kpi, lang)))
         lines = [self._text("sum", lang, name=kpi_name(kpi, lang), period=fiscal_years_label(shown, lang),
                             value=_quantity(total, kpi, lang), rate=rate_percent(total, kpi.target),
-                            target=_quantity(kpi.target, kpi, lang))]
+                            target=_quantity(kpi.target, kpi, lang), tail=tail).rstrip()]
         lines += [self._text("compare_line", lang, label=fiscal_year_label(year, lang),
                              value=_quantity(self._value(kpi, year), kpi, lang)) for year in sorted(shown)]
         if missing:
-            lines.append(self._missing_note(missing, [item.fiscal_year for item in kpi.yearly], lang))
+            lines.append(self._missing_note(missing, available, lang))
         return "\n".join(lines)
 
     def _crossed(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
