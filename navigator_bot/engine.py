@@ -532,6 +532,8 @@ class DialogueEngine:
 
     def _typed(self, state: ConversationState, text: str, lang: str) -> Outcome:
         message = self.understanding.read(text)
+        if message.english:  # "I don't want to live anymore" from a phone set to Japanese: answered in English
+            lang = "en"
         word = self.typed_words.get(message.normalized)
         if word is not None:
             handled = self._typed_word(state, word, lang)

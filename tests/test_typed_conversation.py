@@ -68,7 +68,8 @@ def test_a_typed_yes_to_a_question_without_yes_asks_again(engine: DialogueEngine
 def test_small_talk_gets_a_short_kind_reply(engine: DialogueEngine, text: str, kind: str) -> None:
     conversation = Conversation(engine)
     reply = conversation.send(TextTyped(text))
-    assert reply.text == engine.translator.t(f"smalltalk_{kind}", "ja")
+    # A message written in English is answered in English, whatever the phone's language.
+    assert reply.text == engine.translator.t(f"smalltalk_{kind}", "en" if text.isascii() else "ja")
     assert "restart" in conversation.actions()
     assert "頑張って" not in reply.text
 
@@ -117,6 +118,16 @@ def test_english_is_understood_like_japanese(engine: DialogueEngine) -> None:
     assert {"m:employment-support-project", "m:hellowork-desk"} & set(shown)
     assert "ハローワーク" in reply.text or "就職氷河期" in reply.text  # Japanese names beside the English
     assert conversation.state.situation == "unstable-work"
+
+
+def test_a_message_in_english_is_answered_in_english_on_a_japanese_phone(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine)  # no language chosen, no hint: Japanese
+    reply = conversation.send(TextTyped("I don't want to live anymore"))
+    assert reply.text.startswith(engine.translator.t("crisis_intro", "en").split("\n")[0])
+    assert engine.translator.t("crisis_japanese_only", "en") in reply.text  # the lines answer in Japanese
+    # Romaji is Japanese; the phone's language stays for what follows.
+    assert "ハローワーク" in conversation.send(TextTyped("shigoto wo sagashite imasu")).text
+    assert conversation.state.lang != "en"
 
 
 def test_typed_text_never_overwrites_a_choice(engine: DialogueEngine) -> None:

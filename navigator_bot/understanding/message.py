@@ -16,6 +16,7 @@ _SENTENCE_END = re.compile(r"[。．！？!?\n]+|(?<=[a-z])\.(?:\s|$)")
 _APOSTROPHES = re.compile(r"['’`]")
 _NOT_WORD = re.compile(r"[^\w]+")
 _LATIN = re.compile(r"[a-z]")
+_ENGLISH_WORD = re.compile(r"[a-z]{2,}")
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -42,6 +43,7 @@ class Message:
     vector: np.ndarray | None = field(default=None, repr=False)  # the message's embedding, once embedded
     plain: tuple[tuple[str, str], ...] | None = field(default=None, repr=False)  # per sentence, once folded
     romaji: Sentence | None = None  # the romaji words inside an English message, in kana ("shinitai, sorry")
+    english: bool = False  # written in English (Latin words, not romaji, no Japanese): answered in English
 
     @property
     def empty(self) -> bool:
@@ -118,6 +120,7 @@ class Reader:
             sentences=sentences,
             semantic_text=_semantic_text(text, kana, standard),
             romaji=self._romaji_inside(text, kana),
+            english=kana is None and not _JAPANESE.search(text) and len(_ENGLISH_WORD.findall(text.lower())) >= 2,
         )
 
     def _romaji_inside(self, text: str, kana: str | None) -> Sentence | None:
