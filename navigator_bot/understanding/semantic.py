@@ -129,7 +129,11 @@ class SemanticIndex:
                 asked = [self._prepare(text) for text in asked]
             fresh = np.asarray(self._encoder.query(asked), dtype=np.float32)
             known.update({keys[index]: fresh[row] for row, index in enumerate(queries)})
-        matrix = np.stack([known[key] for key in keys]).astype(np.float32)
+        # Filled row by row: the seed's float16 rows become float32 here, with no whole float32 copy of the seed
+        # beside the matrix (the start-up peak of memory).
+        matrix = np.empty((len(keys), len(known[keys[0]])), dtype=np.float32)
+        for row, key in enumerate(keys):
+            matrix[row] = known[key]
         if path is not None and (missing or not path.exists()):
             self._write_cache(path, keys, matrix)
         return matrix
@@ -140,7 +144,7 @@ class SemanticIndex:
             with np.load(path, allow_pickle=False) as stored:
                 if str(stored["model"]) != MODEL_NAME:
                     return {}
-                vectors = stored["vectors"].astype(np.float32)
+                vectors = stored["vectors"]  # float16 in the seed: made float32 only in the matrix
                 return dict(zip((str(key) for key in stored["keys"]), vectors, strict=True))
         except FileNotFoundError:
             return {}
