@@ -173,7 +173,7 @@ _PLAN_FIRST = re.compile(r"(?:the\s*)?first\s*(two|three|2|3)?\s*(?:fiscal\s*)?y
                          r"|最初の(2|二|3|三)?年|(?:the\s*)?first(?=\s*(?:and|&|to|vs\.?)\s*(?:the\s*)?(?:last|final))")
 _PLAN_LAST = re.compile(r"(?:the\s*)?(?:last\s*year\s*of\s*(?:the\s*)?(?:plan|period|programme|program)|final\s*year"
                         r"|most\s*recent\s*year|latest\s*year)|最終年度|最新の?年度|直近の?年度")
-_LAST_YEAR = re.compile(r"(?:the\s*)?last\s*year")
+_PLAN_LAST_BESIDE_FIRST = re.compile(rf"{_PLAN_LAST.pattern}|(?:the\s*)?last\s*year")
 _PLAN_COUNT = {"two": 2, "2": 2, "二": 2, "three": 3, "3": 3, "三": 3}
 _SINCE_PATTERN = _compile(["since", "以降", "から今まで", "から現在", "から最新"])  # FY2020 onwards, not up to it
 _SUM_PATTERN = _compile(["合計", "足す", "足し", "合わせ", "総数", "総計", "sum", "total", "combined", "altogether",
@@ -241,6 +241,13 @@ def _quantity(value: int | Decimal, kpi: Kpi, lang: str) -> str:
         unit = kpi.unit_en or kpi.unit
         return f"{_number(value)} {_singular(unit) if value == 1 else unit}"
     return f"{_number(value)}{kpi.unit}"
+
+
+def _growth(change: int, before: int) -> Decimal | None:
+    """A change as a percentage of the figure before it, to 0.1 (None when that figure is 0)."""
+    if not before:
+        return None
+    return (Decimal(change) * 100 / Decimal(before)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def progress_bar(rate: Decimal) -> str:
@@ -344,7 +351,8 @@ class KpiAnswers:
             return any(pattern.search(form) for form in signal_forms)
 
         canonical = self._rewriter.rewrite(plain)
-        kpi_ids = self._match(tuple(dict.fromkeys((canonical, _reading(canonical)))))
+        name_forms = tuple(dict.fromkeys((canonical, _reading(canonical))))
+        kpi_ids = self._match(name_forms)
         plan_years, text = self._plan_years(text)
         years = self._years_asked(text, plain, today) + plan_years
         if len(years) == 1 and has(_SINCE_PATTERN):  # "since FY2020": that year and every later one with data
@@ -360,9 +368,7 @@ class KpiAnswers:
         fragments_count = not own_life or (figure_wanted and named_year)
         if not kpi_ids and fragments_count and (named_year or figure_wanted or has(_WEAK_PATTERN)):
             # 「R4 正社員」「サポステ 一番多い年」: a short name counts next to a year or a figure word.
-            forms = tuple(dict.fromkeys((canonical, _reading(canonical))))
-            kpi_ids = tuple(dict.fromkeys(kpi_id for alias, kpi_id in self._fragments
-                                          if any(alias in form for form in forms)))
+            kpi_ids = self._fragments_in(name_forms, ())
             kpi_ids += tuple(kpi_id for pattern, kpi_id in self._name_patterns
                              if kpi_id not in kpi_ids and pattern.search(canonical))
             if not kpi_ids and len(canonical) <= _FUZZY_MAX_LENGTH:  # "support staion counceling", "platfroms"
@@ -370,9 +376,7 @@ class KpiAnswers:
                                               if len(alias) >= _FUZZY_FRAGMENT_LENGTH
                                               and self._fuzzy_position(alias, canonical) is not None))
         elif kpi_ids and fragments_count:  # "Job Cafe registrations and the counselling sessions": both
-            forms = tuple(dict.fromkeys((canonical, _reading(canonical))))
-            kpi_ids += tuple(dict.fromkeys(kpi_id for alias, kpi_id in self._fragments
-                                           if kpi_id not in kpi_ids and any(alias in form for form in forms)))
+            kpi_ids += self._fragments_in(name_forms, kpi_ids)
         if kpi_ids:
             if figure_wanted or (not own_life and (has(_WEAK_PATTERN) or years)):
                 aspect: Aspect = (
@@ -394,6 +398,11 @@ class KpiAnswers:
             return KpiQuery("list", (), years)
         return None
 
+    def _fragments_in(self, forms: Sequence[str], found: Sequence[str]) -> tuple[str, ...]:
+        """The KPIs whose short names stand in the message, besides those already `found`."""
+        return tuple(dict.fromkeys(kpi_id for alias, kpi_id in self._fragments
+                                   if kpi_id not in found and any(alias in form for form in forms)))
+
     def _plan_years(self, text: str) -> tuple[tuple[int, ...], str]:
         """The years named by their place in the plan ("the first year", 最終年度), and the text without those words."""
         lowered = unicodedata.normalize("NFKC", text).lower()
@@ -401,7 +410,7 @@ class KpiAnswers:
         for found in _PLAN_FIRST.finditer(lowered):
             count = _PLAN_COUNT.get(next((group for group in found.groups() if group), ""), 1)
             years += self._years[:count]
-        last = _PLAN_LAST if not years else re.compile(f"{_PLAN_LAST.pattern}|{_LAST_YEAR.pattern}")
+        last = _PLAN_LAST_BESIDE_FIRST if years else _PLAN_LAST
         if last.search(lowered):
             years.append(self._years[-1])
         if not years:
@@ -606,8 +615,7 @@ class KpiAnswers:
         first, last = min(shown), max(shown)
         before, after = self._value(kpi, first), self._value(kpi, last)
         change = after - before
-        percent = (Decimal(change) * 100 / Decimal(before)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) \
-            if before else None
+        percent = _growth(change, before)
         key = "compare_up" if change > 0 else "compare_down" if change < 0 else "compare_same"
         lines = [self._text(key, lang, name=kpi_name(kpi, lang), later=fiscal_year_label(last, lang),
                             earlier=fiscal_year_label(first, lang), diff=_quantity(abs(change), kpi, lang),
@@ -631,8 +639,7 @@ class KpiAnswers:
             rises = [(items[i].result - items[i - 1].result, items[i]) for i in range(1, len(items))]
             rise, item = (min if query.aspect == "least_rise" else max)(rises, key=lambda pair: pair[0])
             previous = items[items.index(item) - 1].result
-            percent = (Decimal(abs(rise)) * 100 / Decimal(previous)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) \
-                if previous else None
+            percent = _growth(abs(rise), previous)
             change = self._text("change_up" if rise >= 0 else "change_down", lang, diff=_quantity(abs(rise), kpi, lang),
                                 percent=f"{percent}%" if percent is not None else "—")
             lines.append(self._text("extreme_rise" if query.aspect == "rise" else "extreme_least_rise", lang,
@@ -664,10 +671,7 @@ class KpiAnswers:
         total = sum(item.result for item in kpi.yearly if item.fiscal_year <= until)
         rate = rate_percent(total, kpi.target)
         period = fiscal_years_label([year for year in available if year <= until], lang)
-        if total >= kpi.target:
-            tail = self._text("cumulative_over", lang, surplus=_quantity(total - kpi.target, kpi, lang))
-        else:
-            tail = self._text("cumulative_short", lang, gap=_quantity(kpi.target - total, kpi, lang))
+        tail = self._against_target(kpi, total, lang)
         text = self._text("cumulative", lang, name=kpi_name(kpi, lang), period=period,
                           value=_quantity(total, kpi, lang), target=_quantity(kpi.target, kpi, lang), rate=rate,
                           tail=tail)
@@ -678,15 +682,18 @@ class KpiAnswers:
         return self._text("average", lang, name=kpi_name(kpi, lang), value=_quantity(average, kpi, lang),
                           period=period, total=_quantity(total, kpi, lang), years=years) + "\n" + text
 
+    def _against_target(self, kpi: Kpi, total: int, lang: str) -> str:
+        """What a running total leaves to the target, or how far it passed it."""
+        if total >= kpi.target:
+            return self._text("cumulative_over", lang, surplus=_quantity(total - kpi.target, kpi, lang))
+        return self._text("cumulative_short", lang, gap=_quantity(kpi.target - total, kpi, lang))
+
     def _sum(self, kpi: Kpi, shown: Sequence[int], missing: Sequence[int], lang: str) -> str:
         """The years named, added up (R3〜R5の合計), then each year's figure; from the first year, what remained."""
         total = sum(self._value(kpi, year) for year in shown)
         available = [item.fiscal_year for item in kpi.yearly]
-        tail = ""
-        if sorted(shown) == available[:len(shown)]:  # a running total from the first year
-            tail = (self._text("cumulative_over", lang, surplus=_quantity(total - kpi.target, kpi, lang))
-                    if total >= kpi.target else
-                    self._text("cumulative_short", lang, gap=_quantity(kpi.target - total, kpi, lang)))
+        # From the first year the sum is a running total: what remained to the target, or how far it was passed.
+        tail = self._against_target(kpi, total, lang) if sorted(shown) == available[:len(shown)] else ""
         lines = [self._text("sum", lang, name=kpi_name(kpi, lang), period=fiscal_years_label(shown, lang),
                             value=_quantity(total, kpi, lang), rate=rate_percent(total, kpi.target),
                             target=_quantity(kpi.target, kpi, lang), tail=tail).rstrip()]
