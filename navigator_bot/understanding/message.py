@@ -99,7 +99,8 @@ class Reader:
         """Return the whole-message forms only (for learning from thousands of examples quickly)."""
         text, kana = self._surface(raw)
         standard = self.standardize(normalize(kana if kana else text))
-        return Glance(standard, spaced_form(kana if kana else text), _semantic_text(text, kana, standard))
+        return Glance(standard, spaced_form(kana if kana else text),
+                      _semantic_text(text, kana, standard, _latin_only(text, kana)))
 
     def read(self, raw: str) -> Message:
         """Return the message read once, for every step that follows."""
@@ -112,26 +113,29 @@ class Reader:
         if len(sentences) != 1:
             # The whole message too: a farewell can span sentences (今までありがとう。さようなら).
             sentences += (Sentence(standard, spaced_form(text)),)
+        latin = _latin_only(text, kana)
         return Message(
             raw=raw,
             normalized=normalized,
             standard=standard,
             canonical=self.rewriter.rewrite(standard),
             sentences=sentences,
-            semantic_text=_semantic_text(text, kana, standard),
-            romaji=self._romaji_inside(text, kana),
-            english=kana is None and not _JAPANESE.search(text) and len(_ENGLISH_WORD.findall(text.lower())) >= 2,
+            semantic_text=_semantic_text(text, kana, standard, latin),
+            romaji=self._romaji_inside(text) if latin else None,
+            english=latin and len(_ENGLISH_WORD.findall(text.lower())) >= 2,
         )
 
-    def _romaji_inside(self, text: str, kana: str | None) -> Sentence | None:
+    def _romaji_inside(self, text: str) -> Sentence | None:
         """Read the romaji words of a message that is otherwise English (the crisis floor reads them too)."""
-        if kana is not None or _JAPANESE.search(text) or not _LATIN.search(text.lower()):
-            return None
         words = romaji_words(text)
         return Sentence(self.standardize(normalize(words)), spaced_form(words)) if words else None
 
 
-def _semantic_text(text: str, kana: str | None, standard: str) -> str:
+def _latin_only(text: str, kana: str | None) -> bool:
+    """True for a message in Latin letters that is not romaji: English, or English with romaji words inside."""
+    return kana is None and not _JAPANESE.search(text) and bool(_LATIN.search(text.lower()))
+
+
+def _semantic_text(text: str, kana: str | None, standard: str, latin: bool) -> str:
     """Return what the embedding model reads: kana-only text reads better with its kanji (しごと → 仕事)."""
-    english = kana is None and bool(_LATIN.search(text.lower())) and not _JAPANESE.search(text)
-    return standard if kana or (not _KANJI.search(text) and not english) else text
+    return standard if kana or (not _KANJI.search(text) and not latin) else text
