@@ -237,6 +237,8 @@ class Kpi(Strict):
     name: NonEmpty = Field(description="The KPI's name, word for word from the plan.")
     name_en: str | None = None
     category: Slug
+    short_name: Localized | None = Field(
+        default=None, description="An everyday name (サポステの相談件数) for answers that set KPIs side by side.")
     unit: NonEmpty = Field(description="The counting unit, e.g. 件, 人, 市.")
     unit_en: str | None = None
     target: int = Field(gt=0, description="Target for the whole period (取組期間累計 目標値).")

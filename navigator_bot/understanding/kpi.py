@@ -23,8 +23,9 @@ from ..i18n import Translator
 from ..models import Kpi
 from .normalize import SynonymRewriter, normalize
 
-KpiKind = Literal["one", "year", "unmet", "list", "compare", "extreme", "cumulative", "crossed", "best"]
-Aspect = Literal["", "least", "rise", "least_rise", "worst", "average", "points", "sum"]
+KpiKind = Literal["one", "year", "unmet", "list", "compare", "extreme", "cumulative", "crossed", "best", "between"]
+Aspect = Literal["", "least", "rise", "least_rise", "worst", "average", "points", "sum", "single", "count", "share",
+                 "ratio"]
 
 BAR_CELLS = 10
 BAR_FULL, BAR_EMPTY = "▓", "░"
@@ -52,10 +53,12 @@ _STRONG = [
     "設置状況", "累計", "推移", "数値", "割合", "kpi", "指標", "進捗", "実績", "達成率", "達成状況",
     "how many", "number of", "figures", "設置率", "前年比", "伸び率", "増加率", "減少率", "何パーセント",
     "how much", "percentage", "what was", "what is the", "total", "合計", "足すと", "足したら", "sum of",
-    "cumulative", "figure", "data",
+    "cumulative", "figure", "data", "平均", "average", "numbers", "each year", "by year", "year by year", "yearly",
+    "年度別", "年度ごと", "年ごと", "毎年の", "combined", "占め", "share of", "何倍", "how many times",
 ]  # fmt: skip
 _WEAK = ["目標(?!に|として)", "目標に(届い|届か|達し)", "達成(?!したい|する|しよう|でき)", "成果", "いくつ",
-         "どれくらい", "どのくらい", "どれだけ", "どこまで進", "順調", "result", "progress", "target", "achiev",
+         "どれくらい", "どのくらい", "どれだけ", "どこまで進", "どこまで来", "今どこまで", "順調", "result", "progress",
+         "target", "achiev",
          "how far", "goal"]  # fmt: skip
 _STRONG_REGEX = [r"数(?:は|を|って|が|$)", r"何(?:増|減|伸|多|少)"]  # 相談数は, 登録者の数; 何％増 (％ is dropped)
 # Words that make a message about the KPIs as a whole, with no KPI or year named.
@@ -64,8 +67,9 @@ _META = [
     "取組状況", "indicators",
 ]  # fmt: skip
 _EXPLICIT = ["kpi", "指標", "indicator"]
-_YEAR_CONTEXT = ["実績", "進捗", "達成", "目標", "結果", "成果", "kpi", "指標", "件数", "数値", "状況", "result",
-                 "progress", "figures", "numbers", "achiev", "target"]  # fmt: skip
+_YEAR_CONTEXT = ["実績", "進捗", "達成", "目標", "結果", "成果", "kpi", "指標", "件数", "数値", "状況", "全部", "全て",
+                 "すべて", "まとめ", "一覧", "result", "progress", "figures", "numbers", "achiev", "target", "overview",
+                 "summary"]  # fmt: skip
 _UNMET = [
     "未達", "達成していない", "達成できていない", "達成してない", "達成できてない", "達成しなかった",
     "達成できなかった", "届いていない", "届いてない", "届かなかった", "下回って", "not achieved", "unmet",
@@ -81,8 +85,8 @@ _ASKING = re.compile(r"(?:知り|見|教えて(?:もらい)?|聞き|確認し|�
                      r"|i ?need ?(?:it|this|them) ?for")
 # A message that is only a generic word with polite filler: 「目標」「実績は？」「進捗を教えてください」.
 _BARE = re.compile(
-    r"(?:全体の|県の|今の|現在の|最新の)?(?:目標|実績|進捗|達成|成果|results?|targets?|achievements?)"
-    r"(?:の?一覧|まとめ|状況)?(?:は|を|って|について)?"
+    r"(?:全体の|県の|今の|現在の|最新の|(?:この)?(?:ぷらっとふぉーむ|ぷらっとほーむ|pf|platform)の?)?(?:目標|実績|進捗|達成|成果|results?|targets?|achievements?)"
+    r"(?:の?一覧|まとめて?|状況)?(?:は|を|って|について)?"
     r"(?:教えて(?:ください|下さい|ほしい)?|知りたい|見せて(?:ください|下さい)?|見たい|どう(?:ですか|なって(?:い)?る)?"
     r"|ですか|ください|下さい)?"
 )
@@ -146,10 +150,10 @@ _COMPARE_PATTERN = _compile([
     "比べ", "比較", "差", "増え", "減っ", "減り", "伸び", "前年比", "前年度比", "対前年", "増加", "減少", "変化",
     "増減", "より多", "より少", "違う", "違い", "ちがう", "ちがい", "compare", "difference", "grow", "increase",
     "decrease", "change", "versus", "vs",
-    "rise", "rose", "fell", "fall", "drop", "jump", "higher", "lower", "than in", "more than",
+    "rise", "rose", "fell", "drop", "jump", "higher", "lower", "than in", "more than",
     "fewer than", "less than", "went up", "went down", "go up", "go down", "上が", "下が", "上昇", "低下", "ポイント",
-    "percentage point",
-], [r"より.{0,6}(多|少|増|減)"])
+    "percentage point", "倍になっ", "倍増", "doubled",
+], [r"より.{0,6}(多|少|増|減)", r"(?<!o)fall"])  # "fall", not "of all" (the text has no spaces)
 # The change of the rate (進捗率) between two years, in percentage points.
 _POINTS_PATTERN = _compile(["ポイント", "percentage point", "points"], [r"(?<![a-z])pt(?![a-z])"])
 _TARGET_PATTERN = _compile(["目標", "target", "goal"])
@@ -158,38 +162,54 @@ _PREVIOUS_PATTERN = _compile(["前年比", "前年度比", "前年より", "前�
                               "前年度から", "than the previous year", "than the year before", "from the previous year",
                               "year on year", "year-on-year"])
 _MOST_PATTERN = _compile(["一番多", "最も多", "最多", "最大", "ピーク", "一番たくさん", "最もたくさん", "いちばん多",
-                          "most", "highest", "peak", "largest", "maximum", "best year", "high point", "top year",
-                          "record year",
-                          "一番大き", "最も大き", "biggest", "最も進んだ年", "一番進んだ年"])
+                          "highest", "largest", "maximum", "best year", "high point", "top year", "record year",
+                          "一番大き", "最も大き", "一番高", "最も高", "いちばん高", "最高", "biggest", "最も進んだ年",
+                          "一番進んだ年"],
+                         [r"(?<!al)most", "peak"])  # not "almost": the text has no spaces
 _LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "いちばん少な", "低調", "振るわな", "ふるわな",
-                           "ゼロだった", "ゼロの年", "0だった",
-                           "lowest", "fewest", "least", "smallest", "zero", "minimum", "weakest", "worst year",
-                           "low point"])
-# A sum over the years named (R3〜R5の合計, R2とR3を足すと), not the cumulative result from the first year.
+                           "ゼロだった", "ゼロの年", "0だった", "一番低", "最も低", "いちばん低", "最低",
+                           "lowest", "fewest", "smallest", "zero", "minimum", "weakest", "worst year", "low point"],
+                          [r"(?<!at)least"])  # not "at least"
 # Years named by their place in the plan's data (the first year, the last year of the plan, the first two years).
 # Matched on the NFKC lower-case text; found, they are blanked before the years are parsed ("last year of the plan"
 # is FY2023, not last year from today; beside "the first year", "the last year" is the plan's too).
-_PLAN_FIRST = re.compile(r"(?:the\s*)?first\s*(two|three|2|3)?\s*(?:fiscal\s*)?years?|初年度|(1|一)年目"
-                         r"|最初の(2|二|3|三)?年|(?:the\s*)?first(?=\s*(?:and|&|to|vs\.?)\s*(?:the\s*)?(?:last|final))")
+_PLAN_FIRST = re.compile(r"(?:the\s*)?first\s*(two|three|2|3)?\s*(?:fiscal\s*)?years?|初年度|最初の(2|二|3|三)?年"
+                         r"|(?:期間|計画)の前半の?(2|二)?(?:年間?)?|前半の?(2|二)年|(?:the\s*)?first(?=\s*(?:and|&|to|vs\.?)\s*(?:the\s*)?(?:last|final))")
 _PLAN_LAST = re.compile(r"(?:the\s*)?(?:last\s*year\s*of\s*(?:the\s*)?(?:plan|period|programme|program)|final\s*year"
                         r"|most\s*recent\s*year|latest\s*year)|最終年度|最新の?年度|直近の?年度")
 _PLAN_LAST_BESIDE_FIRST = re.compile(rf"{_PLAN_LAST.pattern}|(?:the\s*)?last\s*year")
-_PLAN_COUNT = {"two": 2, "2": 2, "二": 2, "three": 3, "3": 3, "三": 3}
+# The last years of the plan (最後の2年間, 後半, "the last two years"), and the year before its last.
+_PLAN_LAST_SEVERAL = re.compile(r"最後の(2|二|3|三)年|(?:期間|計画)の後半の?(2|二)?(?:年間?)?"
+                                r"|後半の?(2|二)年|(?:the\s*)?(?:last|final)\s*(two|three|2|3)\s*(?:fiscal\s*)?years")
+_PLAN_PENULTIMATE = re.compile(r"最終年度の(?:前年度?|前の年)|(?:the\s*)?(?:year\s*before\s*(?:the\s*)?(?:last|final)"
+                               r"(?:\s*year)?\s*of\s*(?:the\s*)?(?:plan|period|programme|program)|penultimate\s*year)")
+# The plan's Nth year: 2年目 (not 立ち上げて2年目, 入社2年目), "the second year of the plan" (a bare "second year"
+# too: the plan has no other).
+_PLAN_NTH = re.compile(r"(?<![てで社職業婚])(1|2|3|4|一|二|三|四)年目"
+                       r"|(?:the\s*)?(second|third|fourth|2nd|3rd|4th)\s*(?:fiscal\s*)?year")
+_PLAN_COUNT = {"two": 2, "2": 2, "二": 2, "three": 3, "3": 3, "三": 3, "1": 1, "一": 1, "4": 4, "四": 4,
+               "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 _SINCE_PATTERN = _compile(["since", "以降", "から今まで", "から現在", "から最新"])  # FY2020 onwards, not up to it
-_SUM_PATTERN = _compile(["合計", "足す", "足し", "合わせ", "総数", "総計", "sum", "total", "combined", "altogether",
-                         "add up", "added up"])
-_RISE_PATTERN = _compile(["伸び", "増加", "増え", "growth", "increase", "grew", "grow", "rise", "jump", "gain"])
-_AVERAGE_PATTERN = _compile(["平均", "1年あたり", "一年あたり", "年あたり", "average", "per year", "a year on average"])
+# A sum over the years named (R3〜R5の合計, R2とR3を足すと), not the cumulative result from the first year.
+_SUM_PATTERN = _compile(["合計", "足す", "足し", "合わせ", "総数", "総計", "total", "combined", "altogether",
+                         "add up", "added up"], [r"sum(?!mar)"])
+_RISE_PATTERN = _compile(["伸び", "増加", "増え", "growth", "increase", "grew", "grow", "rise", "jump"],
+                        [r"gain(?!st)"])  # not "against" (the text has no spaces)
+_AVERAGE_PATTERN = _compile(["平均", "ならす", "ならし", "1年あたり", "一年あたり", "年あたり", "average", "per year",
+                             "a year on average"])
 _CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "cumulative", "so far", "up to", "by the end of",
                                 "as of the end"],
-                               [r"through(fy|fiscal|20\d\d|r\d|reiwa|theend)"])  # not "through the programme"
+                               # not "through the programme"; "by FY2022", not "by fiscal year"
+                               [r"through(fy|fiscal|20\d\d|r\d|reiwa|theend)",
+                                r"by(theendof)?(fy|fiscal|reiwa|r)?(20\d\d|\d)(?!\d)"])
 _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超過", "おーばー", "足りな", "不足", "still needed",
                                "to reach the", "left to reach", "more needed",
                                "remain", "short of", "exceed", "surplus", "beyond", "over the target",
                                "above the target", "above target", "over target", "beat the target", "beat target",
                                "than target", "than the target"],
                               # regular expressions match the normalized text, which has no spaces
-                              [r"howmanymore.{0,40}(toreach|needed|togo|left|remain)", r"leftto(hit|reach|meet|go)",
+                              [r"howmanymore.{0,40}(toreach|needed|togo|left|remain)",
+                               r"leftto(hit|reach|meet|go|the|its)",
                                r"beatthe(target|goal)",
                                r"(above|over|beyond|exceed\w*|outperform\w*)(the|its)?(target|goal)",
                                r"目標(より|に比べ|と比べ|と比較).{0,8}(多|少|上|下|差)", r"目標(と|と?の)(差|開き)",
@@ -202,6 +222,26 @@ _BEST_PATTERN = _compile(["一番進んで", "最も進んで", "進捗が一番
                           "best progress", "furthest ahead", "most progress"])
 _WORST_PATTERN = _compile(["進捗が悪", "進捗が一番悪", "一番遅れ", "最も遅れ", "遅れている", "worst progress",
                            "most behind", "least progress", "furthest behind"])
+# KPIs set against each other, not years: which of them is higher, their gap, their order.
+_WHICH_KPI_PATTERN = _compile(["どちら", "どっち", "どれが", "どれも", "どの指標", "どのkpi", "どの項目", "順位",
+                               "順番", "ランキング", "並べ", "which", "rank", "order", "ahead of", "behind", "vs",
+                               "versus"],
+                              ["4つ", "四つ", "全指標", "全kpi", "allthe(kpi|indicator)",
+                               "allfour", "of(the|all)?(kpi|indicator)", "どれ(?!くらい|ほど|だけ)"])
+_BETWEEN_PATTERN = _compile(["比べ", "比較", "差", "開き", "高い", "低い", "上回", "下回", "多い", "少ない", "gap",
+                             "difference", "higher", "lower", "more", "fewer", "greater", "bigger", "better", "worse"])
+_SINGLE_YEAR_PATTERN = _compile(["単年", "各年度", "年度別", "single-year", "single year", "singleyear", "in one year",
+                                 "in a single", "any one year", "any single year", "yearly rate", "annual rate"])
+_COUNT_ASKED_PATTERN = _compile(["何件", "何人", "何名", "件数で", "人数で", "数で", "数では", "how many",
+                                 "by how much", "howmuchmore"])
+# A year's part of the whole (令和2年度の分は合計の何％), and one figure as a multiple of another (何倍).
+_SHARE_PATTERN = _compile(["占め", "share of", "proportion of", "share", "全体の何", "合計の何", "累計の何"],
+                          [r"のうち.{0,24}(何[%％]?|割合|何割)", r"what(percent|%)ofall"])
+_RATIO_PATTERN = _compile(["何倍", "times as", "times more", "how many times"])
+# The year a KPI fell (ジョブカフェ 減った年): the smallest change from the year before.
+_FELL_PATTERN = _compile(["減っ", "減り", "減少", "下が", "fell", "drop", "decrease", "went down"])
+_FELL_YEAR_PATTERN = _compile(["減った年", "減少した年", "下がった年", "落ちた年", "year it fell", "year it dropped",
+                               "year it went down"])
 _ANY_RELATIVE = re.compile(r"(一昨|再来|今|本|当|昨|前|来|翌|次|去)年度?|おととし|(this|last|next|previous) year")
 _RELATIVE_WORDS = re.compile(r"(今年度|本年度|当年度|昨年度|前年度|前年|前の年|翌年度|翌年|次の年度|次年度|次の年"
                              r"|(?:the )?(?:previous|prior|preceding) (?:fiscal )?year|(?:the )?year before"
@@ -261,6 +301,11 @@ def kpi_name(kpi: Kpi, lang: str) -> str:
     if lang == "en" and kpi.name_en:
         return f"{kpi.name_en} ({kpi.name})"
     return kpi.name
+
+
+def kpi_short_name(kpi: Kpi, lang: str) -> str:
+    """The KPI's everyday name for answers that set KPIs side by side (its full name when it has none)."""
+    return kpi.short_name.get(lang) if kpi.short_name else kpi_name(kpi, lang)
 
 
 def _relative_shift(word: str) -> int:
@@ -361,7 +406,8 @@ class KpiAnswers:
         own_life = any(_PERSONAL_PATTERN.search(_ASKING.sub("", form)) for form in signal_forms) \
             or bool(_WISH.search(_ASKING.sub("", plain)))
         figure_wanted = has(_STRONG_PATTERN) or has(_UNMET_PATTERN) or has(_MOST_PATTERN) or has(_LEAST_PATTERN) \
-            or has(_REMAINING_PATTERN) or (has(_COMPARE_PATTERN) and bool(years)) or bool(_PERCENT_ASKED.search(text)) \
+            or has(_REMAINING_PATTERN) or has(_FELL_YEAR_PATTERN) \
+            or (has(_COMPARE_PATTERN) and bool(years)) or bool(_PERCENT_ASKED.search(text)) \
             or (("%" in text or "％" in text) and len(plain) <= 40)  # "counselling 2023 %"
         named_year = bool(parse_fiscal_years(_ANY_RELATIVE.sub(" ", text), today)) or bool(plan_years)
         # "… in R4? i need it for report": a figure word and a year outweigh the writer's own words.
@@ -377,17 +423,38 @@ class KpiAnswers:
                                               and self._fuzzy_position(alias, canonical) is not None))
         elif kpi_ids and fragments_count:  # "Job Cafe registrations and the counselling sessions": both
             kpi_ids += self._fragments_in(name_forms, kpi_ids)
+        if len(kpi_ids) >= 2 and not own_life and len(years) <= 1 and not has(_PREVIOUS_PATTERN) \
+                and (has(_WHICH_KPI_PATTERN) or has(_BETWEEN_PATTERN) or has(_POINTS_PATTERN) or has(_RATIO_PATTERN)):
+            # 「R5はジョブカフェとサポステのどちらが進んでいる？」: the KPIs set against each other, by their rates
+            if years and has(_CUMULATIVE_PATTERN):  # 令和4年度末時点の累計で: every year up to it
+                years = tuple(year for year in self._years if year <= years[0]) or years
+            least = has(_LEAST_PATTERN) or has(_WORST_PATTERN)
+            return KpiQuery("between", kpi_ids, years, "ratio" if has(_RATIO_PATTERN) else
+                            "count" if has(_COUNT_ASKED_PATTERN) else "worst" if least else "")
         if kpi_ids:
             if figure_wanted or (not own_life and (has(_WEAK_PATTERN) or years)):
+                if not years and has(_PREVIOUS_PATTERN):  # 「就職件数 前年比」: the latest year against the one before
+                    years = self._years[-1:]
+                if has(_FELL_YEAR_PATTERN):  # 「ジョブカフェ 減った年」
+                    return KpiQuery("extreme", kpi_ids, years, "least_rise")
                 aspect: Aspect = (
+                    "share" if has(_SHARE_PATTERN) and not has(_COMPARE_PATTERN) else
                     "sum" if has(_SUM_PATTERN) and len(years) >= 2 else
                     "least_rise" if has(_LEAST_PATTERN) and has(_RISE_PATTERN) else
                     "least" if has(_LEAST_PATTERN) else "points" if has(_POINTS_PATTERN) else
                     "rise" if has(_RISE_PATTERN) else "average" if has(_AVERAGE_PATTERN) else "")
-                return KpiQuery(self._kind(has, years), kpi_ids, years, aspect)
+                return KpiQuery("one" if aspect == "share" else self._kind(has, years), kpi_ids, years, aspect)
             return None
-        if not own_life and (has(_BEST_PATTERN) or has(_WORST_PATTERN)):
-            return KpiQuery("best", (), years, "worst" if has(_WORST_PATTERN) else "")
+        ranked = has(_BEST_PATTERN) or has(_WORST_PATTERN) \
+            or (has(_WHICH_KPI_PATTERN) and (has(_MOST_PATTERN) or has(_LEAST_PATTERN)))
+        if not own_life and ranked:  # 「一番遅れているKPIは？」「4指標で単年度の進捗率が最も高いのは」
+            worst = has(_WORST_PATTERN) or (has(_LEAST_PATTERN) and not has(_MOST_PATTERN))
+            aspect = "rise" if has(_RISE_PATTERN) else "worst" if worst else \
+                "single" if not years and has(_SINGLE_YEAR_PATTERN) else ""
+            return KpiQuery("best", (), years, aspect)
+        if not own_life and years and has(_COMPARE_PATTERN) and (has(_PREVIOUS_PATTERN) or has(_RISE_PATTERN)
+                                                                 or has(_FELL_PATTERN)):
+            return KpiQuery("compare", tuple(self.catalog.kpis), years)  # 「令和5年度に前年度より減ったKPIは？」
         if own_life and not has(_EXPLICIT_PATTERN):
             return None
         if has(_UNMET_PATTERN):
@@ -407,15 +474,29 @@ class KpiAnswers:
         """The years named by their place in the plan ("the first year", 最終年度), and the text without those words."""
         lowered = unicodedata.normalize("NFKC", text).lower()
         years: list[int] = []
+
+        def count(found: re.Match[str], default: int) -> int:
+            return _PLAN_COUNT.get(next((group for group in found.groups() if group), ""), default)
+
+        if _PLAN_PENULTIMATE.search(lowered):
+            years.append(self._years[-2] if len(self._years) >= 2 else self._years[-1])
+        lowered = _PLAN_PENULTIMATE.sub(" ", lowered)
         for found in _PLAN_FIRST.finditer(lowered):
-            count = _PLAN_COUNT.get(next((group for group in found.groups() if group), ""), 1)
-            years += self._years[:count]
+            default = 2 if "前半" in found.group(0) else 1  # 前半: the first half of a four-year plan
+            years += self._years[:count(found, default)]
+        for found in _PLAN_NTH.finditer(lowered):
+            place = count(found, 1)
+            if place <= len(self._years):
+                years.append(self._years[place - 1])
+        for found in _PLAN_LAST_SEVERAL.finditer(lowered):
+            years += self._years[-count(found, 2):]
+        lowered = _PLAN_LAST_SEVERAL.sub(" ", _PLAN_NTH.sub(" ", _PLAN_FIRST.sub(" ", lowered)))
         last = _PLAN_LAST_BESIDE_FIRST if years else _PLAN_LAST
         if last.search(lowered):
             years.append(self._years[-1])
         if not years:
             return (), text
-        return tuple(dict.fromkeys(years)), last.sub(" ", _PLAN_FIRST.sub(" ", lowered))
+        return tuple(sorted(set(years))), last.sub(" ", lowered)
 
     @staticmethod
     def _kind(has: Callable[[re.Pattern[str]], bool], years: Sequence[int]) -> KpiKind:
@@ -465,13 +546,15 @@ class KpiAnswers:
         """Compose the plain-text reply to a KPI question, with every figure computed from the catalog."""
         kpis = [self.catalog.kpis[kpi_id] for kpi_id in dict.fromkeys(query.kpi_ids) if kpi_id in self.catalog.kpis]
         if query.kind == "best":
-            return self._best(lang, worst=query.aspect == "worst")
+            return self._ranked(list(self.catalog.kpis.values()), query, lang)
+        if query.kind == "between" and len(kpis) >= 2:
+            return self._ranked(kpis, query, lang)
         if kpis and query.kind in ("compare", "extreme", "cumulative", "crossed"):
             special = {"compare": self._compare, "extreme": self._extreme, "cumulative": self._cumulative,
                        "crossed": self._crossed}[query.kind]
             return "\n\n".join(special(kpi, query, lang) for kpi in kpis)
         if query.kind == "one" and kpis:
-            return "\n\n".join(self._one(kpi, query.fiscal_years, lang) for kpi in kpis)
+            return "\n\n".join(self._one(kpi, query.fiscal_years, lang, query.aspect) for kpi in kpis)
         if query.kind == "year" and query.fiscal_years:
             return self._year(query.fiscal_years, lang)
         if query.kind == "unmet":
@@ -508,12 +591,14 @@ class KpiAnswers:
                           available=fiscal_years_label(available, lang), first=fiscal_year_label(min(available), lang),
                           latest=fiscal_year_label(max(available), lang))
 
-    def _one(self, kpi: Kpi, fiscal_years: Sequence[int], lang: str) -> str:
+    def _one(self, kpi: Kpi, fiscal_years: Sequence[int], lang: str, query_aspect: Aspect = "") -> str:
         available = [item.fiscal_year for item in kpi.yearly]
         asked = sorted(set(fiscal_years)) if fiscal_years else available
         shown = [year for year in asked if year in available]
         missing = [year for year in asked if year not in available]
         lines = [kpi_name(kpi, lang)]
+        if shown and query_aspect == "share":
+            lines = [self._share(kpi, shown, lang)]
         if not shown:
             lines.append(self._missing_note(missing, available, lang))
             nearest = min(available, key=lambda year: abs(year - missing[0]))  # 令和6年度 → 令和5年度's figure
@@ -538,6 +623,15 @@ class KpiAnswers:
             lines.append(self._missing_note(missing, available, lang))
         lines.append(self._text("rate_note", lang, period=self._period(lang, kpi)))
         return "\n".join(lines)
+
+    def _share(self, kpi: Kpi, years: Sequence[int], lang: str) -> str:
+        """The years asked as a share of the whole period's total: 令和2年度の分は合計の何％."""
+        part = sum(self._value(kpi, year) for year in years)
+        total = sum(item.result for item in kpi.yearly)
+        share = rate_percent(part, total) if total else Decimal(0)
+        return self._text("share", lang, name=kpi_name(kpi, lang), label=fiscal_years_label(years, lang),
+                          value=_quantity(part, kpi, lang), period=self._period(lang, kpi),
+                          total=_quantity(total, kpi, lang), share=share)
 
     def _year(self, fiscal_years: Sequence[int], lang: str) -> str:
         asked = sorted(set(fiscal_years))
@@ -654,8 +748,9 @@ class KpiAnswers:
                                     rate=rate_percent(chosen.result, kpi.target)))
         lines += [self._text("compare_line", lang, label=fiscal_year_label(item.fiscal_year, lang),
                              value=_quantity(item.result, kpi, lang)) for item in items]
-        lines.append(self._text("target_line", lang, period=self._period(lang, kpi),
-                                target=_quantity(kpi.target, kpi, lang)))
+        total = sum(item.result for item in kpi.yearly)
+        lines.append(self._text("target_line", lang, period=self._period(lang, kpi), value=_quantity(total, kpi, lang),
+                                target=_quantity(kpi.target, kpi, lang), rate=rate_percent(total, kpi.target)))
         return "\n".join(lines)
 
     def _cumulative(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
@@ -674,13 +769,20 @@ class KpiAnswers:
         tail = self._against_target(kpi, total, lang)
         text = self._text("cumulative", lang, name=kpi_name(kpi, lang), period=period,
                           value=_quantity(total, kpi, lang), target=_quantity(kpi.target, kpi, lang), rate=rate,
-                          tail=tail)
-        if query.aspect != "average":
-            return text
-        years = len([year for year in available if year <= until])
-        average = (Decimal(total) / years).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        return self._text("average", lang, name=kpi_name(kpi, lang), value=_quantity(average, kpi, lang),
-                          period=period, total=_quantity(total, kpi, lang), years=years) + "\n" + text
+                          tail=tail).rstrip()
+        if query.aspect != "average":  # then the years it adds up, each with its rate
+            return "\n".join([text, *(self._text("compare_rate_line", lang, value=_quantity(item.result, kpi, lang),
+                                                  label=fiscal_year_label(item.fiscal_year, lang),
+                                                  rate=rate_percent(item.result, kpi.target))
+                                       for item in kpi.yearly if item.fiscal_year <= until)])
+        averaged = shown if len(shown) >= 2 else [year for year in available if year <= until]  # R3とR4の平均
+        part = sum(self._value(kpi, year) for year in averaged)
+        average = (Decimal(part) / len(averaged)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        pace = self._text("pace", lang, pace=_quantity(kpi.yearly_pace, kpi, lang),
+                          target=_quantity(kpi.target, kpi, lang), years=len(kpi.yearly))
+        return "\n".join([self._text("average", lang, name=kpi_name(kpi, lang), value=_quantity(average, kpi, lang),
+                                      period=fiscal_years_label(averaged, lang), total=_quantity(part, kpi, lang),
+                                      years=len(averaged)), text, pace])
 
     def _against_target(self, kpi: Kpi, total: int, lang: str) -> str:
         """What a running total leaves to the target, or how far it passed it."""
@@ -711,14 +813,98 @@ class KpiAnswers:
             if total >= kpi.target:
                 return self._text("crossed", lang, name=kpi_name(kpi, lang),
                                   label=fiscal_year_label(item.fiscal_year, lang), value=_quantity(total, kpi, lang),
-                                  target=_quantity(kpi.target, kpi, lang))
+                                  target=_quantity(kpi.target, kpi, lang), rate=rate_percent(total, kpi.target))
         return self._text("crossed_not", lang, name=kpi_name(kpi, lang), value=_quantity(total, kpi, lang),
-                          target=_quantity(kpi.target, kpi, lang), gap=_quantity(kpi.target - total, kpi, lang))
+                          target=_quantity(kpi.target, kpi, lang), gap=_quantity(kpi.target - total, kpi, lang),
+                          rate=rate_percent(total, kpi.target))
 
-    def _best(self, lang: str, worst: bool = False) -> str:
-        """The KPI furthest ahead (or behind) of its target, by its cumulative rate."""
-        rated = [(rate_percent(sum(item.result for item in kpi.yearly), kpi.target), kpi)
-                 for kpi in self.catalog.kpis.values()]
-        rate, kpi = (min if worst else max)(rated, key=lambda pair: pair[0])
-        lines = [self._text("best_worst" if worst else "best_best", lang, name=kpi_name(kpi, lang), rate=rate)]
-        return "\n".join([*lines, *self.summary_lines(lang)])
+    def _ranked(self, kpis: Sequence[Kpi], query: KpiQuery, lang: str) -> str:
+        """KPIs set against each other by their rates (counts differ in unit): in the years asked, or cumulative."""
+        if query.aspect == "single":
+            return self._best_single_year(kpis, lang)
+        if query.aspect == "rise":
+            return self._best_rise(kpis, query.fiscal_years, lang)
+        years = sorted(set(query.fiscal_years))
+        rated: list[tuple[Decimal, int, Kpi]] = []
+        for kpi in kpis:
+            items = [item for item in kpi.yearly if not years or item.fiscal_year in years]
+            if items:
+                total = sum(item.result for item in items)
+                rated.append((rate_percent(total, kpi.target), total, kpi))
+        if not rated:
+            return self._missing_note(years, self._years, lang)
+        rated.sort(key=lambda row: row[0], reverse=True)
+        scope = fiscal_years_label(years, lang) if years else self._text("scope_cumulative", lang,
+                                                                          period=self._period(lang))
+        if len(kpis) == 2 and len(rated) == 2:
+            (high, high_value, upper), (low, low_value, lower) = rated
+            lines = [self._text("between_two", lang, scope=scope, upper=kpi_short_name(upper, lang), high=high,
+                                lower=kpi_short_name(lower, lang), low=low, points=high - low)]
+            if query.aspect == "count" or upper.unit == lower.unit:
+                (more_value, more), (less_value, less) = sorted(((high_value, upper), (low_value, lower)),
+                                                                key=lambda pair: pair[0], reverse=True)
+                unit_note = "" if upper.unit == lower.unit else self._text("between_units", lang)
+                lines.append(self._text("between_count", lang, more=kpi_short_name(more, lang),
+                                        value_more=_quantity(more_value, more, lang), less=kpi_short_name(less, lang),
+                                        value_less=_quantity(less_value, less, lang),
+                                        diff=_number(more_value - less_value), note=unit_note).rstrip())
+                if query.aspect == "count":  # asked in numbers: that answer first
+                    lines.reverse()
+            if query.aspect == "ratio" and low and low_value:
+                (more_value, more), (less_value, less) = sorted(((high_value, upper), (low_value, lower)),
+                                                                key=lambda pair: pair[0], reverse=True)
+                ratio = Decimal(high / low).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+                count_ratio = (Decimal(more_value) / Decimal(less_value)).quantize(Decimal("0.1"),
+                                                                                   rounding=ROUND_HALF_UP)
+                lines.insert(0, self._text("between_ratio", lang, upper=kpi_short_name(upper, lang),
+                                           lower=kpi_short_name(lower, lang), rate_ratio=ratio,
+                                           more=kpi_short_name(more, lang), less=kpi_short_name(less, lang),
+                                           count_ratio=count_ratio))
+        else:
+            rate, _, kpi = rated[-1] if query.aspect == "worst" else rated[0]
+            lines = [self._text("best_worst" if query.aspect == "worst" else "best_best", lang, scope=scope,
+                                name=kpi_short_name(kpi, lang), rate=rate)]
+        lines += [self._text("rank_line", lang, name=kpi_short_name(kpi, lang), value=_quantity(total, kpi, lang),
+                             target=_quantity(kpi.target, kpi, lang), rate=rate) for rate, total, kpi in rated]
+        missing = [year for year in years if year not in self._years]
+        if missing:
+            lines.append(self._missing_note(missing, self._years, lang))
+        lines.append(self._text("rate_note", lang, period=self._period(lang)))
+        return "\n".join(lines)
+
+    def _best_rise(self, kpis: Sequence[Kpi], years: Sequence[int], lang: str) -> str:
+        """The KPI that grew most (in per cent) into a year from the year before: the year asked, or the latest."""
+        year = max(years) if years else self._years[-1]
+        rises: list[tuple[Decimal, int, int, Kpi]] = []
+        for kpi in kpis:
+            now, before = kpi.result_for(year), kpi.result_for(year - 1)
+            if now is not None and before is not None and before.result:
+                change = now.result - before.result
+                rises.append((_growth(change, before.result) or Decimal(0), change, now.result, kpi))
+        if not rises:
+            return self._missing_note([year], self._years, lang)
+        rises.sort(key=lambda row: row[0], reverse=True)
+
+        def change_text(percent: Decimal, change: int, kpi: Kpi) -> str:
+            return self._text("change_up" if change >= 0 else "change_down", lang,
+                              diff=_quantity(abs(change), kpi, lang), percent=f"{abs(percent)}%")
+
+        percent, change, _, kpi = rises[0]
+        lines = [self._text("rise_best", lang, label=fiscal_year_label(year, lang), name=kpi_short_name(kpi, lang),
+                            change=change_text(percent, change, kpi))]
+        lines += [self._text("rise_line", lang, name=kpi_short_name(kpi, lang),
+                             change=change_text(percent, change, kpi)) for percent, change, _, kpi in rises]
+        return "\n".join(lines)
+
+    def _best_single_year(self, kpis: Sequence[Kpi], lang: str) -> str:
+        """The one year of one KPI with the highest rate, then each KPI's best year."""
+        best = [(*max(((rate_percent(item.result, kpi.target), item.fiscal_year, item.result) for item in kpi.yearly),
+                      key=lambda row: row[0]), kpi) for kpi in kpis]
+        best.sort(key=lambda row: row[0], reverse=True)
+        rate, year, value, kpi = best[0]
+        lines = [self._text("best_single", lang, name=kpi_short_name(kpi, lang), label=fiscal_year_label(year, lang),
+                            value=_quantity(value, kpi, lang), rate=rate)]
+        lines += [self._text("best_single_line", lang, name=kpi_short_name(kpi, lang),
+                             label=fiscal_year_label(year, lang), rate=rate) for rate, year, _, kpi in best]
+        lines.append(self._text("rate_note", lang, period=self._period(lang)))
+        return "\n".join(lines)
