@@ -16,6 +16,13 @@ from .fiscal_year import fiscal_year_label
 SOURCE = "あおもり就職氷河期世代活躍支援プラットフォーム事業実施計画 進捗状況"
 COLUMNS = ("kpi_id", "kpi", "unit", "fiscal_year", "fiscal_year_label", "result", "rate_percent", "cumulative",
            "cumulative_rate_percent", "target", "status", "source")
+# The CSV's header row, for staff who open it in a spreadsheet; the JSON keeps the keys above.
+HEADINGS = {
+    "kpi_id": "KPI ID", "kpi": "KPI（重要業績評価指標）", "unit": "単位", "fiscal_year": "年度（西暦）",
+    "fiscal_year_label": "年度", "result": "実績", "rate_percent": "進捗率（%）", "cumulative": "累計実績",
+    "cumulative_rate_percent": "累計進捗率（%）", "target": "目標値（取組期間累計）", "status": "達成状況",
+    "source": "出典",
+}
 
 
 def kpi_rows(catalog: Catalog) -> list[dict[str, Any]]:
@@ -46,7 +53,7 @@ def kpi_csv(catalog: Catalog) -> bytes:
     """Return the KPI table as CSV, UTF-8 with a byte-order mark so that Excel reads the Japanese right."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
+    writer.writerow(HEADINGS)
     writer.writerows(kpi_rows(catalog))
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 

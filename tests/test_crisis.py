@@ -62,6 +62,22 @@ def test_the_whole_message_is_the_context_of_each_sentence(understanding: Unders
     assert understanding.crisis.read(understanding.read(text)).is_crisis is crisis
 
 
+@pytest.mark.parametrize(("text", "crisis"), [
+    ("80歳の母です。50歳の息子がずっと家にいます。私が死んだらこの子はどうなるのか心配です", False),
+    ("私が死んだら、ひきこもりの息子はどうなるんでしょうか", False),
+    ("私が死んだらこの子はどうなるのか。いっそ一緒に…", True),
+    ("私が死んだら全部解決する", True),
+    ("私が死んだら、息子は生命保険で少しは楽になる", True),
+])
+def test_a_parents_worry_for_after_their_death_is_not_a_wish_to_die(understanding: Understanding, text: str,
+                                                                    crisis: bool) -> None:
+    """親亡き後: an aged parent asks what becomes of a withdrawn child; the help for the child comes first."""
+    answer = understanding.interpret(text)
+    assert (answer.intent == "crisis") is crisis, answer.text
+    if not crisis:
+        assert "ひきこもり地域支援センター" in answer.text
+
+
 def test_asking_for_a_suicide_prevention_line_gets_the_lines(understanding: Understanding) -> None:
     # 自殺予防 is blanked as a figurative use (自殺予防のポスター); asking for its line is read as written.
     assert understanding.interpret("友達のために、自殺予防の相談窓口を調べています").intent == "line"

@@ -55,6 +55,8 @@ def test_kpi_exports_from_the_command_line() -> None:
     csv = subprocess.run([sys.executable, "-m", "navigator_bot", "kpi", "--csv"], capture_output=True, timeout=60,
                          check=True).stdout
     assert csv.startswith("\ufeff".encode()) and "令和5年度,1033,31.3,3682,111.6" in csv.decode("utf-8-sig")
+    header = csv.decode("utf-8-sig").splitlines()[0].split(",")  # headings a spreadsheet reader understands
+    assert header[:3] == ["KPI ID", "KPI（重要業績評価指標）", "単位"] and header[-2:] == ["達成状況", "出典"]
     data = json.loads(subprocess.run([sys.executable, "-m", "navigator_bot", "kpi", "--json"], capture_output=True,
                                      timeout=60, check=True, text=True).stdout)
     assert data["source"].startswith("あおもり") and len(data["kpis"]) == 4
