@@ -115,6 +115,7 @@ from tests.evaluation import (
     KPI_TRAIN,
     KPI_TRAIN2,
     KPI_TRAIN3,
+    KPI_TRAIN4,
     QUERIES,
     ROUND7,
     ROUND8,
@@ -305,7 +306,7 @@ def test_crisis_floor_without_the_model_catches_the_tuned_sets(lexical_only: Und
 KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 1.0, KPI_FRESH2: 1.0, KPI_FRESH3: 1.0, KPI_FRESH4: 1.0, KPI_FRESH5: 1.0,
               KPI_FRESH6: 1.0, KPI_FRESH7: 1.0, KPI_TRAIN: 1.0, KPI_FRESH8: 1.0, KPI_FRESH9: 1.0, KPI_EN_TRAIN: 0.98,
               KPI_FRESH10: 1.0, KPI_FRESH11: 1.0, KPI_FRESH12: 1.0, KPI_TRAIN2: 1.0, KPI_FRESH13: 1.0,
-              KPI_TRAIN3: 0.98}
+              KPI_TRAIN3: 0.98, KPI_TRAIN4: 1.0}
 
 
 @pytest.mark.parametrize("path", sorted(KPI_LEVELS), ids=lambda path: path.stem)

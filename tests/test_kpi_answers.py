@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from navigator_bot.catalog import Catalog, load_catalog
+from navigator_bot.i18n import Translator
 from navigator_bot.models import YearlyResult
+from navigator_bot.understanding import Understanding
 from navigator_bot.understanding.kpi import KpiAnswers, KpiKind, KpiQuery, progress_bar
 
 TODAY = date(2026, 11, 26)  # 今年度 = FY2026 = 令和8年度, which has no data
@@ -405,6 +407,14 @@ def test_the_years_named_are_added_up(kpi: KpiAnswers) -> None:
     ("regular employment: how much was left to the target at the end of FY2022?", ["651"]),
     ("進捗まとめて", ["111.6%", "256.4%", "60.0%"]),
     ("令和3 全部", ["896件", "3,589人", "943件"]),
+    ("JCの新規登録が一番減ったのっていつ？", ["令和5年度（317人減"]),
+    ("プラットフォームの設置が一つもなかった年度はありますか", ["令和2年度"]),
+    ("サポステ相談件数の伸びが一番小さかったのはいつですか", ["令和5年度（18件増"]),
+    ("正社員就職件数は目標の3,300件をいつ超えましたか。超過分も教えてください", ["令和5年度", "382件上回りました"]),
+    ("ジョブカフェ新規登録者数が累計で目標を超えた年度と、その年度末時点の累計進捗率は？", ["令和4年度", "130.7%"]),
+    ("In what year did seishain placements go over 1,000 for the first time?", ["FY2023", "1,033"]),
+    ("サポステの相談件数が累計で初めて2,000件を超えたのは？", ["令和4年度（2,922件）"]),
+    ("ジョブカフェの登録が初めて5,000人を超えたのはいつ？", ["どの年度も5,000人に届いていません"]),
 ])
 def test_staff_phrasings_found_in_training(kpi: KpiAnswers, text: str, figures: list[str]) -> None:
     query = kpi.detect(text, TODAY)
@@ -535,3 +545,10 @@ def test_english_words_are_not_found_across_the_missing_spaces(kpi: KpiAnswers) 
     assert almost is not None and almost.kind == "one"
     at_least = kpi.detect("Were there at least 1,000 counselling sessions in FY2022?", TODAY)
     assert at_least is not None and at_least.kind == "one"
+
+
+def test_a_question_in_dialect_is_read_in_its_standard_form(catalog: Catalog) -> None:
+    """「いぢばん多がったのはいづだべ」 (Tsugaru) is いちばん多かったのはいつ: the catalog's dialect forms apply."""
+    answer = Understanding(catalog, Translator()).interpret("正社員就職、いぢばん多がったのはいづだべ？")
+    assert answer.intent == "kpi"
+    assert answer.text.startswith("正社員就職件数が一番多かったのは令和5年度（1,033件")

@@ -239,7 +239,7 @@ class Understanding:
         safety = self.crisis.read(message)
         kpi_query = None
         if safety.level not in ("crisis", "gentle", "danger", "line"):
-            kpi_query = self.kpi.detect(raw, self._today(), plain=message.normalized)
+            kpi_query = self.kpi.detect(raw, self._today(), plain=message.normalized, standard=message.standard)
             if kpi_query is None:  # a KPI question is not read again by meaning (it costs an embedding)
                 safety = self._crisis_by_meaning(message, safety)
         elif safety.level == "danger":  # 「父を叩いてしまった…取り返しのつかないことしそう」: a carer at risk too

@@ -103,6 +103,7 @@ class KpiQuery:
     kpi_ids: tuple[str, ...] = ()
     fiscal_years: tuple[int, ...] = ()
     aspect: Aspect = ""  # least, largest rise, worst, per year, the rate's change in points
+    threshold: int | None = None  # 初めて1,000件を超えた年: the figure passed
 
 
 def _reading(text: str) -> str:
@@ -168,6 +169,7 @@ _MOST_PATTERN = _compile(["一番多", "最も多", "最多", "最大", "ピー�
                          [r"(?<!al)most", "peak"])  # not "almost": the text has no spaces
 _LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "いちばん少な", "低調", "振るわな", "ふるわな",
                            "ゼロだった", "ゼロの年", "0だった", "一番低", "最も低", "いちばん低", "最低",
+                           "一番小さ", "最も小さ", "いちばん小さ", "一つもな", "ひとつもな", "1つもな", "なかった年",
                            "lowest", "fewest", "smallest", "zero", "minimum", "weakest", "worst year", "low point"],
                           [r"(?<!at)least"])  # not "at least"
 # Years named by their place in the plan's data (the first year, the last year of the plan, the first two years).
@@ -217,7 +219,12 @@ _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超�
 _REACHED_PATTERN = _compile(["達成", "到達", "突破", "クリア", "達した", "届いた", "超えた", "reach", "hit the",
                              "met the", "achieved", "pass", "exceeded", "surpass", "crossed"])
 _WHICH_YEAR_PATTERN = _compile(["どの年", "何年度", "いつ", "which year", "what year", "which fiscal year",
-                                "what fiscal year", "when"])
+                                "what fiscal year", "when"],
+                               # 超えた年度と…
+                               [r"(超え|達成し|到達し|突破し|達し|届い|くりあし|上回っ)た(年度|年|時|とき|のは)"])
+# A figure a KPI passed for the first time (初めて1,000件を超えた年), other than its target.
+_FIRST_TIME_PATTERN = _compile(["初めて", "はじめて", "first time", "firsttime", "first year"])
+_THRESHOLD = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d{2,6})(?![\d.,]|\s*(?:年|%|％|ねん|ポイント|points?))")
 _BEST_PATTERN = _compile(["一番進んで", "最も進んで", "進捗が一番良", "進捗が最も良", "進捗が一番いい", "一番順調",
                           "best progress", "furthest ahead", "most progress"])
 _WORST_PATTERN = _compile(["進捗が悪", "進捗が一番悪", "一番遅れ", "最も遅れ", "遅れている", "worst progress",
@@ -241,7 +248,9 @@ _RATIO_PATTERN = _compile(["何倍", "times as", "times more", "how many times"]
 # The year a KPI fell (ジョブカフェ 減った年): the smallest change from the year before.
 _FELL_PATTERN = _compile(["減っ", "減り", "減少", "下が", "fell", "drop", "decrease", "went down"])
 _FELL_YEAR_PATTERN = _compile(["減った年", "減少した年", "下がった年", "落ちた年", "year it fell", "year it dropped",
-                               "year it went down"])
+                               "year it went down", "一番減", "最も減", "いちばん減", "一番下が", "最も下が",
+                               "biggest drop", "largest drop", "biggest fall", "largest fall", "fell the most",
+                               "dropped the most", "biggest decrease", "largest decrease"])
 _ANY_RELATIVE = re.compile(r"(一昨|再来|今|本|当|昨|前|来|翌|次|去)年度?|おととし|(this|last|next|previous) year")
 _RELATIVE_WORDS = re.compile(r"(今年度|本年度|当年度|昨年度|前年度|前年|前の年|翌年度|翌年|次の年度|次年度|次の年"
                              r"|(?:the )?(?:previous|prior|preceding) (?:fiscal )?year|(?:the )?year before"
@@ -385,12 +394,13 @@ class KpiAnswers:
         """Return a KPI answer string from the locale files (keys `kpi_*`)."""
         return self._translator.t(f"kpi_{key}", lang, **values)
 
-    def detect(self, text: str, today: date, plain: str | None = None) -> KpiQuery | None:
-        """Recognise a KPI question in a typed message (`plain`: its normalized form, if read already)."""
+    def detect(self, text: str, today: date, plain: str | None = None, standard: str = "") -> KpiQuery | None:
+        """Recognise a KPI question in a typed message (`plain`: its normalized form, `standard`: its dialect read)."""
         plain = normalize(text) if plain is None else plain
         if not plain:
             return None
-        signal_forms = tuple(dict.fromkeys((plain, _reading(plain))))
+        # いぢばん多がった (Tsugaru) is いちばん多かった: its words are looked for in the standard form too
+        signal_forms = tuple(dict.fromkeys((plain, _reading(plain), *((standard,) if standard else ()))))
 
         def has(pattern: re.Pattern[str]) -> bool:
             return any(pattern.search(form) for form in signal_forms)
@@ -407,7 +417,9 @@ class KpiAnswers:
             or bool(_WISH.search(_ASKING.sub("", plain)))
         figure_wanted = has(_STRONG_PATTERN) or has(_UNMET_PATTERN) or has(_MOST_PATTERN) or has(_LEAST_PATTERN) \
             or has(_REMAINING_PATTERN) or has(_FELL_YEAR_PATTERN) \
-            or (has(_COMPARE_PATTERN) and bool(years)) or bool(_PERCENT_ASKED.search(text)) \
+            or (has(_COMPARE_PATTERN) and bool(years)) \
+            or (has(_WHICH_YEAR_PATTERN) and has(_FIRST_TIME_PATTERN) and self._threshold(text, ()) is not None) \
+            or bool(_PERCENT_ASKED.search(text)) \
             or (("%" in text or "％" in text) and len(plain) <= 40)  # "counselling 2023 %"
         named_year = bool(parse_fiscal_years(_ANY_RELATIVE.sub(" ", text), today)) or bool(plan_years)
         # "… in R4? i need it for report": a figure word and a year outweigh the writer's own words.
@@ -437,6 +449,10 @@ class KpiAnswers:
                     years = self._years[-1:]
                 if has(_FELL_YEAR_PATTERN):  # 「ジョブカフェ 減った年」
                     return KpiQuery("extreme", kpi_ids, years, "least_rise")
+                threshold = self._threshold(text, kpi_ids) if has(_WHICH_YEAR_PATTERN) else None
+                if threshold is not None and (has(_FIRST_TIME_PATTERN) or has(_REACHED_PATTERN)):
+                    # 「初めて1,000件を超えたのはいつ」: each year's figure (the running total when 累計 is asked)
+                    return KpiQuery("crossed", kpi_ids, (), "sum" if has(_CUMULATIVE_PATTERN) else "", threshold)
                 aspect: Aspect = (
                     "share" if has(_SHARE_PATTERN) and not has(_COMPARE_PATTERN) else
                     "sum" if has(_SUM_PATTERN) and len(years) >= 2 else
@@ -463,6 +479,16 @@ class KpiAnswers:
             return KpiQuery("year", (), years)
         if has(_META_PATTERN) or _BARE.fullmatch(plain):
             return KpiQuery("list", (), years)
+        return None
+
+    def _threshold(self, text: str, kpi_ids: Sequence[str]) -> int | None:
+        """A figure named in the question that is neither a year nor a KPI's target (初めて1,000件を超えた)."""
+        targets = {self.catalog.kpis[kpi_id].target for kpi_id in kpi_ids}
+        for found in _THRESHOLD.finditer(unicodedata.normalize("NFKC", text)):
+            value = int(found.group(1).replace(",", ""))
+            year_like = 1989 <= value <= 2099 and "," not in found.group(1)
+            if not year_like and value not in targets:
+                return value
         return None
 
     def _fragments_in(self, forms: Sequence[str], found: Sequence[str]) -> tuple[str, ...]:
@@ -806,17 +832,37 @@ class KpiAnswers:
         return "\n".join(lines)
 
     def _crossed(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
-        """The year the cumulative result reached the target, if it did."""
+        """The year the cumulative result reached the target, if it did (or a year's figure passed a threshold)."""
+        if query.threshold is not None:
+            return self._passed(kpi, query.threshold, running=query.aspect == "sum", lang=lang)
+        final = sum(item.result for item in kpi.yearly)
         total = 0
         for item in kpi.yearly:
             total += item.result
             if total >= kpi.target:
                 return self._text("crossed", lang, name=kpi_name(kpi, lang),
                                   label=fiscal_year_label(item.fiscal_year, lang), value=_quantity(total, kpi, lang),
-                                  target=_quantity(kpi.target, kpi, lang), rate=rate_percent(total, kpi.target))
+                                  target=_quantity(kpi.target, kpi, lang), rate=rate_percent(total, kpi.target),
+                                  period=self._period(lang, kpi), final=_quantity(final, kpi, lang),
+                                  surplus=_quantity(final - kpi.target, kpi, lang))
         return self._text("crossed_not", lang, name=kpi_name(kpi, lang), value=_quantity(total, kpi, lang),
                           target=_quantity(kpi.target, kpi, lang), gap=_quantity(kpi.target - total, kpi, lang),
                           rate=rate_percent(total, kpi.target))
+
+    def _passed(self, kpi: Kpi, threshold: int, running: bool, lang: str) -> str:
+        """The first year a KPI's figure (or its running total) reached a threshold."""
+        total = 0
+        for item in kpi.yearly:
+            total += item.result
+            value = total if running else item.result
+            if value >= threshold:
+                return self._text("passed", lang, name=kpi_name(kpi, lang), value=_quantity(value, kpi, lang),
+                                  label=fiscal_year_label(item.fiscal_year, lang),
+                                  threshold=_quantity(threshold, kpi, lang))
+        best = max(kpi.yearly, key=lambda item: item.result)
+        return self._text("passed_not", lang, name=kpi_name(kpi, lang), threshold=_quantity(threshold, kpi, lang),
+                          label=fiscal_year_label(best.fiscal_year, lang), value=_quantity(best.result, kpi, lang),
+                          total=_quantity(total, kpi, lang))
 
     def _ranked(self, kpis: Sequence[Kpi], query: KpiQuery, lang: str) -> str:
         """KPIs set against each other by their rates (counts differ in unit): in the years asked, or cumulative."""
