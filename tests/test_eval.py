@@ -112,6 +112,8 @@ from tests.evaluation import (
     KPI_FRESH11,
     KPI_FRESH12,
     KPI_FRESH13,
+    KPI_FRESH14,
+    KPI_FRESH15,
     KPI_TRAIN,
     KPI_TRAIN2,
     KPI_TRAIN3,
@@ -300,13 +302,18 @@ def test_crisis_floor_without_the_model_catches_the_tuned_sets(lexical_only: Und
 # English 14/15) and kpi_fresh12.yaml (62/64, 96.9 %: Japanese 50/50, English 12/14), each scored once, then tuned
 # on; kpi_train2.yaml (168 written for training, two-part questions among them: 149/168 as written, 165/168 after;
 # left: two KPIs compared with each other, twice, and 「プラットフォーム 目標」), then kpi_fresh13.yaml, the last
-# (75/76, 98.7 %: English 17/17, Japanese 58/59 — the honest figure; its miss asked for a sum and what it fell short
-# of).
+# (75/76, 98.7 %: English 17/17, Japanese 58/59; its miss asked for a sum and what it fell short of), then tuned on.
+# Next session: kpi_train3.yaml (200 written for training on two-part questions, KPIs set against each other, years
+# named by their place in the plan, vague and English questions: 155/200 as written, 197/200 after; left: the first
+# half of the plan against the second, 「サポステどう？」 and 「プラットフォームって県内の全部の市でもうできたの？」),
+# kpi_train4.yaml (220 written for training: 213/220 as written, 220/220 after), then kpi_fresh14.yaml, scored once
+# (80/80, 100 %: English 19/19, answered in English as the engine does) and kpi_fresh15.yaml, scored once (59/60,
+# 98.3 %: a year's figure and the cumulative rate "now" in one question), then tuned on.
 
 KPI_LEVELS = {KPI_BLIND: 1.0, KPI_FRESH: 1.0, KPI_FRESH2: 1.0, KPI_FRESH3: 1.0, KPI_FRESH4: 1.0, KPI_FRESH5: 1.0,
               KPI_FRESH6: 1.0, KPI_FRESH7: 1.0, KPI_TRAIN: 1.0, KPI_FRESH8: 1.0, KPI_FRESH9: 1.0, KPI_EN_TRAIN: 0.98,
               KPI_FRESH10: 1.0, KPI_FRESH11: 1.0, KPI_FRESH12: 1.0, KPI_TRAIN2: 1.0, KPI_FRESH13: 1.0,
-              KPI_TRAIN3: 0.98, KPI_TRAIN4: 1.0}
+              KPI_TRAIN3: 0.98, KPI_TRAIN4: 1.0, KPI_FRESH14: 1.0, KPI_FRESH15: 1.0}
 
 
 @pytest.mark.parametrize("path", sorted(KPI_LEVELS), ids=lambda path: path.stem)

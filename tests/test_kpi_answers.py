@@ -415,6 +415,11 @@ def test_the_years_named_are_added_up(kpi: KpiAnswers) -> None:
     ("In what year did seishain placements go over 1,000 for the first time?", ["FY2023", "1,033"]),
     ("サポステの相談件数が累計で初めて2,000件を超えたのは？", ["令和4年度（2,922件）"]),
     ("ジョブカフェの登録が初めて5,000人を超えたのはいつ？", ["どの年度も5,000人に届いていません"]),
+    # a year and the total "now": that year's figure, then the total to the last year (not to the year asked)
+    ("市町村PFは令和3年度にいくつ設置されて、累計の進捗率は今どれくらい？",
+     ["令和3年度  4市", "6市／目標 10市  60.0%"]),
+    ("ジョブカフェの新規登録者数は、令和4年度までの累計で目標を何人超えていましたか", ["10,456人", "2,456人上回って"]),
+    ("令和4年度時点の累計は？", ["2,649件", "10,456人", "2,922件", "5市"]),  # every KPI up to that year
 ])
 def test_staff_phrasings_found_in_training(kpi: KpiAnswers, text: str, figures: list[str]) -> None:
     query = kpi.detect(text, TODAY)

@@ -222,6 +222,9 @@ _WHICH_YEAR_PATTERN = _compile(["どの年", "何年度", "いつ", "which year"
                                 "what fiscal year", "when"],
                                # 超えた年度と…
                                [r"(超え|達成し|到達し|突破し|達し|届い|くりあし|上回っ)た(年度|年|時|とき|のは)"])
+# Now, beside a year asked about: the total up to now is wanted, not up to that year.
+_NOW_PATTERN = re.compile(r"今(?!年|月|度|回|後|まで)|いま(?=どれ|どの|どう|の(?:累計|進捗|実績|状況))|現在|現時点|now"
+                          r"|currently|todate|atpresent")  # not the いま of いました
 # A figure a KPI passed for the first time (初めて1,000件を超えた年), other than its target.
 _FIRST_TIME_PATTERN = _compile(["初めて", "はじめて", "first time", "firsttime", "first year"])
 _THRESHOLD = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d{2,6})(?![\d.,]|\s*(?:年|%|％|ねん|ポイント|points?))")
@@ -459,7 +462,10 @@ class KpiAnswers:
                     "least_rise" if has(_LEAST_PATTERN) and has(_RISE_PATTERN) else
                     "least" if has(_LEAST_PATTERN) else "points" if has(_POINTS_PATTERN) else
                     "rise" if has(_RISE_PATTERN) else "average" if has(_AVERAGE_PATTERN) else "")
-                return KpiQuery("one" if aspect == "share" else self._kind(has, years), kpi_ids, years, aspect)
+                kind = "one" if aspect == "share" else self._kind(has, years)
+                if kind == "cumulative" and len(years) == 1 and has(_NOW_PATTERN) and not aspect:
+                    kind = "one"  # 「令和3年度にいくつで、累計は今どれくらい？」: that year, then the total up to now
+                return KpiQuery(kind, kpi_ids, years, aspect)
             return None
         ranked = has(_BEST_PATTERN) or has(_WORST_PATTERN) \
             or (has(_WHICH_KPI_PATTERN) and (has(_MOST_PATTERN) or has(_LEAST_PATTERN)))
@@ -475,6 +481,8 @@ class KpiAnswers:
             return None
         if has(_UNMET_PATTERN):
             return KpiQuery("unmet", (), years)
+        if years and has(_CUMULATIVE_PATTERN) and figure_wanted:  # 「令和4年度時点の累計は？」: every KPI up to it
+            return KpiQuery("cumulative", tuple(self.catalog.kpis), years)
         if years and has(_YEAR_CONTEXT_PATTERN):
             return KpiQuery("year", (), years)
         if has(_META_PATTERN) or _BARE.fullmatch(plain):
@@ -796,11 +804,17 @@ class KpiAnswers:
         text = self._text("cumulative", lang, name=kpi_name(kpi, lang), period=period,
                           value=_quantity(total, kpi, lang), target=_quantity(kpi.target, kpi, lang), rate=rate,
                           tail=tail).rstrip()
-        if query.aspect != "average":  # then the years it adds up, each with its rate
-            return "\n".join([text, *(self._text("compare_rate_line", lang, value=_quantity(item.result, kpi, lang),
-                                                  label=fiscal_year_label(item.fiscal_year, lang),
-                                                  rate=rate_percent(item.result, kpi.target))
-                                       for item in kpi.yearly if item.fiscal_year <= until)])
+        if query.aspect != "average":  # then the years it adds up, each with its rate, and the whole period's total
+            lines = [text, *(self._text("compare_rate_line", lang, value=_quantity(item.result, kpi, lang),
+                                        label=fiscal_year_label(item.fiscal_year, lang),
+                                        rate=rate_percent(item.result, kpi.target))
+                             for item in kpi.yearly if item.fiscal_year <= until)]
+            if until < available[-1]:  # 「令和3年度にいくつで、累計は今どれくらい？」: up to now as well
+                final = sum(item.result for item in kpi.yearly)
+                lines.append(self._text("target_line", lang, period=self._period(lang, kpi),
+                                        value=_quantity(final, kpi, lang), target=_quantity(kpi.target, kpi, lang),
+                                        rate=rate_percent(final, kpi.target)))
+            return "\n".join(lines)
         averaged = shown if len(shown) >= 2 else [year for year in available if year <= until]  # R3とR4の平均
         part = sum(self._value(kpi, year) for year in averaged)
         average = (Decimal(part) / len(averaged)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
