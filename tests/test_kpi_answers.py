@@ -554,6 +554,9 @@ def test_english_words_are_not_found_across_the_missing_spaces(kpi: KpiAnswers) 
 
 def test_a_question_in_dialect_is_read_in_its_standard_form(catalog: Catalog) -> None:
     """「いぢばん多がったのはいづだべ」 (Tsugaru) is いちばん多かったのはいつ: the catalog's dialect forms apply."""
-    answer = Understanding(catalog, Translator()).interpret("正社員就職、いぢばん多がったのはいづだべ？")
+    understanding = Understanding(catalog, Translator())
+    answer = understanding.interpret("正社員就職、いぢばん多がったのはいづだべ？")
     assert answer.intent == "kpi"
     assert answer.text.startswith("正社員就職件数が一番多かったのは令和5年度（1,033件")
+    answer = understanding.interpret("サポステの相談件数、前の年より一番増えだのっていつだば?")  # 増えだ = 増えた
+    assert answer.intent == "kpi" and "令和4年度（348件増、36.9%増）" in answer.text.splitlines()[0]

@@ -164,8 +164,8 @@ _PREVIOUS_PATTERN = _compile(["前年比", "前年度比", "前年より", "前�
                               "year on year", "year-on-year"])
 _MOST_PATTERN = _compile(["一番多", "最も多", "最多", "最大", "ピーク", "一番たくさん", "最もたくさん", "いちばん多",
                           "highest", "largest", "maximum", "best year", "high point", "top year", "record year",
-                          "一番大き", "最も大き", "一番高", "最も高", "いちばん高", "最高", "biggest", "最も進んだ年",
-                          "一番進んだ年"],
+                          "一番大き", "最も大き", "一番高", "最も高", "いちばん高", "最高", "一番増", "最も増",
+                          "いちばん増", "一番伸", "最も伸", "いちばん伸", "biggest", "最も進んだ年", "一番進んだ年"],
                          [r"(?<!al)most", "peak"])  # not "almost": the text has no spaces
 _LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "いちばん少な", "低調", "振るわな", "ふるわな",
                            "ゼロだった", "ゼロの年", "0だった", "一番低", "最も低", "いちばん低", "最低",
@@ -448,8 +448,8 @@ class KpiAnswers:
                             "count" if has(_COUNT_ASKED_PATTERN) else "worst" if least else "")
         if kpi_ids:
             if figure_wanted or (not own_life and (has(_WEAK_PATTERN) or years)):
-                if not years and has(_PREVIOUS_PATTERN):  # 「就職件数 前年比」: the latest year against the one before
-                    years = self._years[-1:]
+                if not years and has(_PREVIOUS_PATTERN) and not has(_MOST_PATTERN) and not has(_LEAST_PATTERN):
+                    years = tuple(self._years[-1:])  # 「就職件数 前年比」: the latest year against the one before
                 if has(_FELL_YEAR_PATTERN):  # 「ジョブカフェ 減った年」
                     return KpiQuery("extreme", kpi_ids, years, "least_rise")
                 threshold = self._threshold(text, kpi_ids) if has(_WHICH_YEAR_PATTERN) else None
