@@ -420,6 +420,13 @@ def test_the_years_named_are_added_up(kpi: KpiAnswers) -> None:
      ["令和3年度  4市", "6市／目標 10市  60.0%"]),
     ("ジョブカフェの新規登録者数は、令和4年度までの累計で目標を何人超えていましたか", ["10,456人", "2,456人上回って"]),
     ("令和4年度時点の累計は？", ["2,649件", "10,456人", "2,922件", "5市"]),  # every KPI up to that year
+    ("ジョブカフェ新規登録者数が前年度を下回った年度はありますか", ["令和5年度（317人減"]),
+    ("市町村プラットフォームの設置がいちばん進んだ年度はいつだべ？", ["令和3年度（4市、進捗率 40.0%）"]),
+    ("サポステのカウンセリング件数は、累計で何年度に目標の1,650件に達しましたか", ["令和4年度", "2,922件"]),
+    ("How far did Job Cafe registrations overshoot the 8,000 target?", ["6,317"]),
+    ("市町村プラットフォーム設置とジョブカフェ新規登録者数、それぞれの累計進捗率を比べたいです", ["60.0%", "179.0%"]),
+    ("目標達成してる？", ["達成（目標を382件上回る）", "未達成（あと4市）"]),  # the targets as a whole
+    ("ジョブカフェの累計は？", ["達成（目標を6,317人上回る）"]),
 ])
 def test_staff_phrasings_found_in_training(kpi: KpiAnswers, text: str, figures: list[str]) -> None:
     query = kpi.detect(text, TODAY)
@@ -529,6 +536,21 @@ def test_the_kpi_furthest_ahead_in_a_year_and_the_best_single_year(kpi: KpiAnswe
                 for item in row.yearly), key=lambda entry: entry[0])
     assert kpi.answer(query, "en").startswith(f"The highest single-year rate was '{best[2].short_name.en}' in "  # type: ignore[union-attr]
                                               f"FY{best[1]}")
+
+
+def test_a_cumulative_total_past_its_target_says_when_it_passed_it(kpi: KpiAnswers) -> None:
+    running, crossed = 0, None
+    for item in kpi.catalog.kpis[SAPOSUTE].yearly:
+        running += item.result
+        crossed = crossed or (item.fiscal_year if running >= kpi.catalog.kpis[SAPOSUTE].target else None)
+    query = kpi.detect("サポステの相談件数、目標を何件上回った？", TODAY)
+    assert query is not None and query.kind == "cumulative"
+    assert f"（目標を超えたのは令和{crossed - 2018}年度）" in kpi.answer(query).splitlines()[0]  # type: ignore[operator]
+
+
+def test_the_writers_own_goal_is_not_the_plans(kpi: KpiAnswers) -> None:
+    assert kpi.detect("目標達成したいです", TODAY) is None
+    assert kpi.detect("目標達成してる？", TODAY) == KpiQuery("list")
 
 
 @pytest.mark.parametrize("text", [

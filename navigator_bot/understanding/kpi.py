@@ -80,7 +80,8 @@ _UNMET = [
 _PERSONAL = ["私", "わたし", "自分", "僕", "ぼく", "俺", "おれ", "うちの", "息子", "娘", "応募", "面接", "就活",
              "転職", "iwant", "iwould", "ineed"]  # fmt: skip
 _WISH = re.compile(r"たい|ほしい|欲しい")
-_ASKING = re.compile(r"(?:知り|見|教えて(?:もらい)?|聞き|確認し|調べ)たい|(?:教えて|見せて)(?:ほしい|欲しい)"
+_ASKING = re.compile(r"(?:知り|見|教えて(?:もらい)?|聞き|確認し|調べ|比べ|比較し|把握し)たい"
+                     r"|(?:教えて|見せて)(?:ほしい|欲しい)"
                      r"|i ?(?:want|would like|wanna|need) ?(?:to ?)?(?:know|see|check|ask)"
                      r"|i ?need ?(?:it|this|them) ?for")
 # A message that is only a generic word with polite filler: 「目標」「実績は？」「進捗を教えてください」.
@@ -140,10 +141,14 @@ def _compile(words: Iterable[str], regexes: Iterable[str] = ()) -> re.Pattern[st
 
 _STRONG_PATTERN = _compile(_STRONG, _STRONG_REGEX)
 _WEAK_PATTERN = _compile(_WEAK)
-_META_PATTERN = _compile(_META)
+# 「目標達成してる？」 asks about the plan's targets as a whole (「目標達成したい」 is the writer's own wish)
+_META_PATTERN = _compile(_META, [r"目標(は|を|って)?(全部|すべて|ぜんぶ)?達成(し|でき)て(る|い|ま)",
+                                 r"目標に届いて(る|い|ま)"])
 _EXPLICIT_PATTERN = _compile(_EXPLICIT)
 _YEAR_CONTEXT_PATTERN = _compile(_YEAR_CONTEXT)
-_UNMET_PATTERN = _compile(_UNMET)
+_UNMET_PATTERN = _compile(_UNMET, [  # every politeness: 達成していません, 届いておらず, 達成できませんでした
+    r"(達成|到達)(し|でき)て(い|お)(ない|ません|らず)", r"届いて(い|お)(ない|ません|らず)",
+    r"届(か|き)(なかった|ません)", r"(達成|到達)(し|でき)(なかった|ません)"])
 _PERSONAL_PATTERN = _compile(_PERSONAL)
 # What is asked of a KPI beyond its figures: a comparison of years, the most or least, the cumulative result up to
 # a year and what remains to the target, the year the target was passed, the KPI furthest ahead or behind.
@@ -165,7 +170,8 @@ _PREVIOUS_PATTERN = _compile(["前年比", "前年度比", "前年より", "前�
 _MOST_PATTERN = _compile(["一番多", "最も多", "最多", "最大", "ピーク", "一番たくさん", "最もたくさん", "いちばん多",
                           "highest", "largest", "maximum", "best year", "high point", "top year", "record year",
                           "一番大き", "最も大き", "一番高", "最も高", "いちばん高", "最高", "一番増", "最も増",
-                          "いちばん増", "一番伸", "最も伸", "いちばん伸", "biggest", "最も進んだ年", "一番進んだ年"],
+                          "いちばん増", "一番伸", "最も伸", "いちばん伸", "biggest", "最も進んだ年", "一番進んだ年",
+                          "いちばん進んだ年"],
                          [r"(?<!al)most", "peak"])  # not "almost": the text has no spaces
 _LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "いちばん少な", "低調", "振るわな", "ふるわな",
                            "ゼロだった", "ゼロの年", "0だった", "一番低", "最も低", "いちばん低", "最低",
@@ -205,7 +211,7 @@ _CUMULATIVE_PATTERN = _compile(["累計", "まで", "末時点", "時点", "cumu
                                [r"through(fy|fiscal|20\d\d|r\d|reiwa|theend)",
                                 r"by(theendof)?(fy|fiscal|reiwa|r)?(20\d\d|\d)(?!\d)"])
 _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超過", "おーばー", "足りな", "不足", "still needed",
-                               "to reach the", "left to reach", "more needed",
+                               "to reach the", "left to reach", "more needed", "overshoot", "overshot",
                                "remain", "short of", "exceed", "surplus", "beyond", "over the target",
                                "above the target", "above target", "over target", "beat the target", "beat target",
                                "than target", "than the target"],
@@ -216,12 +222,13 @@ _REMAINING_PATTERN = _compile(["あと何", "残り", "上回", "超え", "超�
                                r"(above|over|beyond|exceed\w*|outperform\w*)(the|its)?(target|goal)",
                                r"目標(より|に比べ|と比べ|と比較).{0,8}(多|少|上|下|差)", r"目標(と|と?の)(差|開き)",
                                r"(gap|difference)(to|from|with)thetarget"])
-_REACHED_PATTERN = _compile(["達成", "到達", "突破", "クリア", "達した", "届いた", "超えた", "reach", "hit the",
+_REACHED_PATTERN = _compile(["達成", "到達", "突破", "クリア", "達した", "達しま", "届いた", "届きま", "超えた",
+                             "超えま", "reach", "hit the",
                              "met the", "achieved", "pass", "exceeded", "surpass", "crossed"])
 _WHICH_YEAR_PATTERN = _compile(["どの年", "何年度", "いつ", "which year", "what year", "which fiscal year",
                                 "what fiscal year", "when"],
                                # 超えた年度と…
-                               [r"(超え|達成し|到達し|突破し|達し|届い|くりあし|上回っ)た(年度|年|時|とき|のは)"])
+                               [r"(超え|達成し|到達し|突破し|達し|届い|くりあし|上回っ)(た|ました)(年度|年|時|とき|のは)"])
 # Now, beside a year asked about: the total up to now is wanted, not up to that year.
 _NOW_PATTERN = re.compile(r"今(?!年|月|度|回|後|まで)|いま(?=どれ|どの|どう|の(?:累計|進捗|実績|状況))|現在|現時点|now"
                           r"|currently|todate|atpresent")  # not the いま of いました
@@ -253,7 +260,9 @@ _FELL_PATTERN = _compile(["減っ", "減り", "減少", "下が", "fell", "drop"
 _FELL_YEAR_PATTERN = _compile(["減った年", "減少した年", "下がった年", "落ちた年", "year it fell", "year it dropped",
                                "year it went down", "一番減", "最も減", "いちばん減", "一番下が", "最も下が",
                                "biggest drop", "largest drop", "biggest fall", "largest fall", "fell the most",
-                               "dropped the most", "biggest decrease", "largest decrease"])
+                               "dropped the most", "biggest decrease", "largest decrease", "下回った年", "前年度を下回",
+                               "前年を下回", "前年割れ", "前年度割れ", "減少に転じ", "マイナスになった年",
+                               "前年より少なかった年", "前年度より少なかった年"])
 _ANY_RELATIVE = re.compile(r"(一昨|再来|今|本|当|昨|前|来|翌|次|去)年度?|おととし|(this|last|next|previous) year")
 _RELATIVE_WORDS = re.compile(r"(今年度|本年度|当年度|昨年度|前年度|前年|前の年|翌年度|翌年|次の年度|次年度|次の年"
                              r"|(?:the )?(?:previous|prior|preceding) (?:fiscal )?year|(?:the )?year before"
@@ -617,7 +626,7 @@ class KpiAnswers:
 
     def _status(self, kpi: Kpi, total: int, lang: str) -> str:
         if total >= kpi.target:
-            return self._text("achieved", lang)
+            return self._text("achieved", lang, surplus=_quantity(total - kpi.target, kpi, lang))
         return self._text("not_achieved", lang, gap=_quantity(kpi.target - total, kpi, lang))
 
     def _missing_note(self, missing: Sequence[int], available: Sequence[int], lang: str) -> str:
@@ -825,10 +834,17 @@ class KpiAnswers:
                                       years=len(averaged)), text, pace])
 
     def _against_target(self, kpi: Kpi, total: int, lang: str) -> str:
-        """What a running total leaves to the target, or how far it passed it."""
-        if total >= kpi.target:
-            return self._text("cumulative_over", lang, surplus=_quantity(total - kpi.target, kpi, lang))
-        return self._text("cumulative_short", lang, gap=_quantity(kpi.target - total, kpi, lang))
+        """What a running total leaves to the target, or how far it passed it and in which year."""
+        if total < kpi.target:
+            return self._text("cumulative_short", lang, gap=_quantity(kpi.target - total, kpi, lang))
+        running, crossed = 0, kpi.yearly[-1].fiscal_year
+        for item in kpi.yearly:
+            running += item.result
+            if running >= kpi.target:
+                crossed = item.fiscal_year
+                break
+        return self._text("cumulative_over", lang, surplus=_quantity(total - kpi.target, kpi, lang),
+                          label=fiscal_year_label(crossed, lang))
 
     def _sum(self, kpi: Kpi, shown: Sequence[int], missing: Sequence[int], lang: str) -> str:
         """The years named, added up (R3〜R5の合計), then each year's figure; from the first year, what remained."""
