@@ -274,6 +274,18 @@ def test_answers_are_plain_and_calm(kpi: KpiAnswers) -> None:
             assert "{" not in text
 
 
+def test_a_figure_asked_for_comes_in_the_first_sentence(kpi: KpiAnswers) -> None:
+    """「R4の就職件数は？」 is answered in its first line; the table follows as the supporting figures."""
+    row = kpi.catalog.kpis[REGULAR]
+    value = row.result_for(2022).result  # type: ignore[union-attr]
+    rate = Decimal(value * 100 / row.target).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    lines = _answer(kpi, "R4の就職件数は？").splitlines()
+    assert lines[0] == f"{row.name}：令和4年度は{value:,}件（進捗率 {rate}%）です。" and len(lines) > 2
+    total = sum(item.result for item in row.yearly)
+    first = _answer(kpi, "正社員就職件数は？").splitlines()[0]
+    assert first.startswith(f"{row.name}：累計（令和2〜5年度）は{total:,}件で")
+
+
 def test_english(kpi: KpiAnswers) -> None:
     text = _answer(kpi, "R4の就職件数は？", "en")
     assert text.startswith("Job placements as regular employees (正社員就職件数)")
@@ -427,6 +439,10 @@ def test_the_years_named_are_added_up(kpi: KpiAnswers) -> None:
     ("市町村プラットフォーム設置とジョブカフェ新規登録者数、それぞれの累計進捗率を比べたいです", ["60.0%", "179.0%"]),
     ("目標達成してる？", ["達成（目標を382件上回る）", "未達成（あと4市）"]),  # the targets as a whole
     ("ジョブカフェの累計は？", ["達成（目標を6,317人上回る）"]),
+    # 最も / いちばん / もっとも are read as 一番: a pattern written with one reads them all
+    ("ジョブカフェ新規登録者数で、前年度からの増加がいちばん大きかったのは何年度ですか", ["令和3年度（900人増"]),
+    ("ジョブカフェの新規登録者数が最も落ち込んだのはどの年度で、どれだけ減りましたか", ["令和5年度（317人減"]),
+    ("正社員就職件数がもっとも少なかった年度", ["令和2年度（781件"]),
 ])
 def test_staff_phrasings_found_in_training(kpi: KpiAnswers, text: str, figures: list[str]) -> None:
     query = kpi.detect(text, TODAY)

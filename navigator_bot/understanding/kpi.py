@@ -167,15 +167,13 @@ _PERCENT_ASKED = re.compile(r"何\s*[%％]|何割|what percent|what %", re.IGNOR
 _PREVIOUS_PATTERN = _compile(["前年比", "前年度比", "前年より", "前年度より", "前の年より", "昨年度より", "前年から",
                               "前年度から", "than the previous year", "than the year before", "from the previous year",
                               "year on year", "year-on-year"])
-_MOST_PATTERN = _compile(["一番多", "最も多", "最多", "最大", "ピーク", "一番たくさん", "最もたくさん", "いちばん多",
-                          "highest", "largest", "maximum", "best year", "high point", "top year", "record year",
-                          "一番大き", "最も大き", "一番高", "最も高", "いちばん高", "最高", "一番増", "最も増",
-                          "いちばん増", "一番伸", "最も伸", "いちばん伸", "biggest", "最も進んだ年", "一番進んだ年",
-                          "いちばん進んだ年"],
+_MOST_PATTERN = _compile(["一番多", "最多", "最大", "ピーク", "一番たくさん", "一番大き", "一番高", "最高", "一番増",
+                          "一番伸", "一番進んだ年", "highest", "largest", "maximum", "best year", "high point",
+                          "top year", "record year", "biggest", "greatest"],
                          [r"(?<!al)most", "peak"])  # not "almost": the text has no spaces
-_LEAST_PATTERN = _compile(["一番少な", "最も少な", "最少", "最小", "いちばん少な", "低調", "振るわな", "ふるわな",
-                           "ゼロだった", "ゼロの年", "0だった", "一番低", "最も低", "いちばん低", "最低",
-                           "一番小さ", "最も小さ", "いちばん小さ", "一つもな", "ひとつもな", "1つもな", "なかった年",
+_LEAST_PATTERN = _compile(["一番少な", "最少", "最小", "低調", "振るわな", "ふるわな",
+                           "ゼロだった", "ゼロの年", "0だった", "一番低", "最低",
+                           "一番小さ", "一つもな", "ひとつもな", "1つもな", "なかった年",
                            "lowest", "fewest", "smallest", "zero", "minimum", "weakest", "worst year", "low point"],
                           [r"(?<!at)least"])  # not "at least"
 # Years named by their place in the plan's data (the first year, the last year of the plan, the first two years).
@@ -235,9 +233,9 @@ _NOW_PATTERN = re.compile(r"今(?!年|月|度|回|後|まで)|いま(?=どれ|�
 # A figure a KPI passed for the first time (初めて1,000件を超えた年), other than its target.
 _FIRST_TIME_PATTERN = _compile(["初めて", "はじめて", "first time", "firsttime", "first year"])
 _THRESHOLD = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d{2,6})(?![\d.,]|\s*(?:年|%|％|ねん|ポイント|points?))")
-_BEST_PATTERN = _compile(["一番進んで", "最も進んで", "進捗が一番良", "進捗が最も良", "進捗が一番いい", "一番順調",
+_BEST_PATTERN = _compile(["一番進んで", "進捗が一番良", "進捗が一番いい", "一番順調",
                           "best progress", "furthest ahead", "most progress"])
-_WORST_PATTERN = _compile(["進捗が悪", "進捗が一番悪", "一番遅れ", "最も遅れ", "遅れている", "worst progress",
+_WORST_PATTERN = _compile(["進捗が悪", "進捗が一番悪", "一番遅れ", "遅れている", "worst progress",
                            "most behind", "least progress", "furthest behind"])
 # KPIs set against each other, not years: which of them is higher, their gap, their order.
 _WHICH_KPI_PATTERN = _compile(["どちら", "どっち", "どれが", "どれも", "どの指標", "どのkpi", "どの項目", "順位",
@@ -256,11 +254,17 @@ _SHARE_PATTERN = _compile(["占め", "share of", "proportion of", "share", "全�
                           [r"のうち.{0,24}(何[%％]?|割合|何割)", r"what(percent|%)ofall"])
 _RATIO_PATTERN = _compile(["何倍", "times as", "times more", "how many times"])
 # The year a KPI fell (ジョブカフェ 減った年): the smallest change from the year before.
-_FELL_PATTERN = _compile(["減っ", "減り", "減少", "下が", "fell", "drop", "decrease", "went down"])
+_FELL_PATTERN = _compile(["減っ", "減り", "減少", "下が", "落ち込", "fell", "drop", "decrease", "decline", "went down"])
+# The superlative adverbs, folded into one before the patterns are matched: 最も / いちばん / もっとも → 一番, so that a
+# pattern written with one (一番大き) reads them all (いちばん大きかった, 最も大きかった).
+_SUPERLATIVE = re.compile(r"いちばん|最も|もっとも|いっちゃん|一等")
 _FELL_YEAR_PATTERN = _compile(["減った年", "減少した年", "下がった年", "落ちた年", "year it fell", "year it dropped",
-                               "year it went down", "一番減", "最も減", "いちばん減", "一番下が", "最も下が",
+                               "year it went down", "一番減", "一番下が", "一番落ち", "一番マイナス",
                                "biggest drop", "largest drop", "biggest fall", "largest fall", "fell the most",
-                               "dropped the most", "biggest decrease", "largest decrease", "下回った年", "前年度を下回",
+                               "dropped the most", "biggest decrease", "largest decrease", "greatest drop",
+                               "greatest fall", "greatest decrease", "sharpest drop", "sharpest fall", "steepest drop",
+                               "steepest fall",
+                               "biggest decline", "largest decline", "sharpest decline", "下回った年", "前年度を下回",
                                "前年を下回", "前年割れ", "前年度割れ", "減少に転じ", "マイナスになった年",
                                "前年より少なかった年", "前年度より少なかった年"])
 _ANY_RELATIVE = re.compile(r"(一昨|再来|今|本|当|昨|前|来|翌|次|去)年度?|おととし|(this|last|next|previous) year")
@@ -412,7 +416,8 @@ class KpiAnswers:
         if not plain:
             return None
         # いぢばん多がった (Tsugaru) is いちばん多かった: its words are looked for in the standard form too
-        signal_forms = tuple(dict.fromkeys((plain, _reading(plain), *((standard,) if standard else ()))))
+        signal_forms = tuple(dict.fromkeys(_SUPERLATIVE.sub("一番", form) for form in
+                                           (plain, _reading(plain), *((standard,) if standard else ()))))
 
         def has(pattern: re.Pattern[str]) -> bool:
             return any(pattern.search(form) for form in signal_forms)
@@ -640,6 +645,16 @@ class KpiAnswers:
         shown = [year for year in asked if year in available]
         missing = [year for year in asked if year not in available]
         lines = [kpi_name(kpi, lang)]
+        if shown:  # the figures asked for, in a first sentence; the table follows
+            total = sum(item.result for item in kpi.yearly)
+            parts = [self._text("one_year_part", lang, label=fiscal_year_label(year, lang),
+                                value=_quantity(self._value(kpi, year), kpi, lang),
+                                rate=rate_percent(self._value(kpi, year), kpi.target))
+                     for year in shown] if fiscal_years else [
+                self._text("one_total_part", lang, period=self._period(lang, kpi), value=_quantity(total, kpi, lang),
+                           target=_quantity(kpi.target, kpi, lang), rate=rate_percent(total, kpi.target))]
+            lines = [self._text("one_headline", lang, name=kpi_name(kpi, lang),
+                                figures=("、" if lang == "ja" else "; ").join(parts))]
         if shown and query_aspect == "share":
             lines = [self._share(kpi, shown, lang)]
         if not shown:
