@@ -564,6 +564,21 @@ def test_a_cumulative_total_past_its_target_says_when_it_passed_it(kpi: KpiAnswe
     assert f"（目標を超えたのは令和{crossed - 2018}年度）" in kpi.answer(query).splitlines()[0]  # type: ignore[operator]
 
 
+def test_which_kpis_fell_comes_first_then_each_kpi(kpi: KpiAnswers) -> None:
+    """「令和5年度に前年度より減ったKPIは？」: one line of the falls, one of the rises, then KPI by KPI."""
+    changes = {row.id: row.result_for(2023).result - row.result_for(2022).result  # type: ignore[union-attr]
+               for row in kpi.catalog.kpis.values()}
+    query = kpi.detect("令和5年度に前年度より実績が減ったKPIはありますか", TODAY)
+    assert query is not None and query.aspect == "all_fell"
+    lines = kpi.answer(query).splitlines()
+    fell = [kpi.catalog.kpis[kpi_id].short_name.ja  # type: ignore[union-attr]
+            for kpi_id, change in changes.items() if change < 0]
+    assert lines[0].startswith("令和5年度に令和4年度より減ったKPI：")
+    assert fell and all(f"「{name}」" in lines[0] for name in fell)
+    rose = kpi.answer(kpi.detect("令和5年度に前年度より増えたKPIは？", TODAY)).splitlines()[0]  # type: ignore[arg-type]
+    assert rose.startswith("令和5年度に令和4年度より増えたKPI：")
+
+
 def test_the_writers_own_goal_is_not_the_plans(kpi: KpiAnswers) -> None:
     assert kpi.detect("目標達成したいです", TODAY) is None
     assert kpi.detect("目標達成してる？", TODAY) == KpiQuery("list")

@@ -26,7 +26,7 @@ from .normalize import SynonymRewriter, normalize
 
 KpiKind = Literal["one", "year", "unmet", "list", "compare", "extreme", "cumulative", "crossed", "best", "between"]
 Aspect = Literal["", "least", "rise", "least_rise", "worst", "average", "points", "sum", "single", "count", "share",
-                 "ratio"]
+                 "ratio", "all", "all_fell"]
 
 BAR_CELLS = 10
 BAR_FULL, BAR_EMPTY = "▓", "░"
@@ -266,7 +266,9 @@ class KpiAnswers:
             return KpiQuery("best", (), years, aspect)
         changed = has(words.PREVIOUS_PATTERN) or has(words.RISE_PATTERN) or has(words.FELL_PATTERN)
         if not own_life and years and has(words.COMPARE_PATTERN) and changed:
-            return KpiQuery("compare", tuple(self.catalog.kpis), years)  # 「令和5年度に前年度より減ったKPIは？」
+            # 「令和5年度に前年度より減ったKPIは？」: every KPI, which rose and which fell first
+            return KpiQuery("compare", tuple(self.catalog.kpis), years,
+                            "all_fell" if has(words.FELL_PATTERN) else "all")
         if own_life and not has(words.EXPLICIT_PATTERN):
             return None
         if has(words.UNMET_PATTERN):
@@ -377,7 +379,10 @@ class KpiAnswers:
         if kpis and query.kind in ("compare", "extreme", "cumulative", "crossed"):
             special = {"compare": self._compare, "extreme": self._extreme, "cumulative": self._cumulative,
                        "crossed": self._crossed}[query.kind]
-            return "\n\n".join(special(kpi, query, lang) for kpi in kpis)
+            blocks = [special(kpi, query, lang) for kpi in kpis]
+            if query.aspect in ("all", "all_fell"):
+                blocks.insert(0, self._changes_overview(kpis, query.fiscal_years, lang, query.aspect == "all_fell"))
+            return "\n\n".join(block for block in blocks if block)
         if query.kind == "one" and kpis:
             return "\n\n".join(self._one(kpi, query.fiscal_years, lang, query.aspect) for kpi in kpis)
         if query.kind == "year" and query.fiscal_years:
@@ -559,6 +564,26 @@ class KpiAnswers:
                              value=_quantity(self._value(kpi, year), kpi, lang)) for year in sorted(shown)]
         # Asked about the rate in points: that answer first; otherwise it follows the counts.
         return "\n".join([rate_line, *lines] if query.aspect == "points" else [*lines, rate_line])
+
+    def _changes_overview(self, kpis: Sequence[Kpi], years: Sequence[int], lang: str, fell_first: bool) -> str:
+        """Which KPIs rose and which fell between two years, a line each ("" when the years lack data)."""
+        first, last = (min(years) - 1, min(years)) if len(set(years)) == 1 else (min(years), max(years))
+        groups: dict[str, list[str]] = {"up": [], "down": [], "same": []}
+        for kpi in kpis:
+            before, after = kpi.result_for(first), kpi.result_for(last)
+            if before is None or after is None:
+                return ""
+            change = after.result - before.result
+            key = "up" if change > 0 else "down" if change < 0 else "same"
+            groups[key].append(self._text("overview_item", lang, name=kpi_short_name(kpi, lang),
+                                          diff=_quantity(abs(change), kpi, lang)) if change else
+                               self._text("overview_name", lang, name=kpi_short_name(kpi, lang)))
+        separator = "、" if lang == "ja" else ", "
+        lines = [self._text(f"overview_{key}", lang, earlier=fiscal_year_label(first, lang),
+                            later=fiscal_year_label(last, lang), items=separator.join(groups[key]))
+                 for key in (("down", "up", "same") if fell_first else ("up", "down", "same"))  # 「減ったKPIは？」
+                 if groups[key]]
+        return "\n".join(lines)
 
     def _extreme(self, kpi: Kpi, query: KpiQuery, lang: str) -> str:
         """The year with the most (or least) of a KPI, or with the largest rise from the year before."""
