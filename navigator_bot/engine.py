@@ -70,6 +70,7 @@ class ConversationState(BaseModel):
     asked: str | None = None  # the question on screen, if any: a typed はい / いいえ answers only that one
     town: str | None = None  # municipality id, only when the person chose or wrote it (for their local desk)
     opened: list[str] = Field(default_factory=list)  # measure ids the person opened, for the 相談メモ
+    written: str | None = None  # "en" while the person writes in English on a phone in another language
 
     def reset(self, keep_lang: bool = True) -> None:
         """Forget every choice (and the language unless kept)."""
@@ -112,7 +113,7 @@ class DialogueEngine:
         if isinstance(event, ButtonPressed):
             return self._button(state, event.action, lang, context)
         if isinstance(event, TextTyped):
-            return self._typed(state, event.text, lang)
+            return self._typed(state, event.text, lang, context)
         if isinstance(event, CommandIssued):
             return self._command(state, event, lang, context)
         if isinstance(event, UnsupportedMessage):
@@ -130,8 +131,10 @@ class DialogueEngine:
         return self.translator.t(key, lang, **values)
 
     def _lang(self, state: ConversationState, context: UserContext) -> str:
-        if state.lang in LANGUAGES:
+        if state.lang in LANGUAGES:  # chosen with /lang
             return state.lang
+        if state.written in LANGUAGES:  # the language the person writes in, buttons and all
+            return state.written
         hint = (context.language_hint or "").lower()
         return "en" if hint.startswith("en") else "ja"
 
@@ -153,7 +156,7 @@ class DialogueEngine:
             return self._kpi_overview(lang, context)
         if name == "search":
             if event.args.strip():
-                return self._typed(state, event.args, lang)
+                return self._typed(state, event.args, lang, context)
             return Outcome([Reply(self.t("search_prompt", lang))])
         if name == "lang":
             return self._language(state, event.args.strip().lower(), lang)
@@ -530,10 +533,14 @@ class DialogueEngine:
 
     # --- typed text --------------------------------------------------------------------------------------------
 
-    def _typed(self, state: ConversationState, text: str, lang: str) -> Outcome:
+    def _typed(self, state: ConversationState, text: str, lang: str, context: UserContext) -> Outcome:
         message = self.understanding.read(text)
-        if message.english:  # "I don't want to live anymore" from a phone set to Japanese: answered in English
-            lang = "en"
+        if message.english:  # "I don't want to live anymore" from a phone set to Japanese: answered in English,
+            lang = state.written = "en"  # and the buttons after it too, until the person writes Japanese again
+        elif message.japanese and state.written:  # romaji too: back to the phone's language
+            state.written = None
+            lang = self._lang(state, context)
+
         word = self.typed_words.get(message.normalized)
         if word is not None:
             handled = self._typed_word(state, word, lang)

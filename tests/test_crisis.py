@@ -56,6 +56,12 @@ def test_figurative_uses_are_left_alone(understanding: Understanding, text: str)
     ("コンティニューする気力がない", True),  # written with a small vowel in crisis.yaml, matched all the same
     ("shinitai... sorry my japanese bad", True),  # romaji words inside English are read in kana too
     ("I want to shine at my new job", False),
+    ("I feel like dying", True),  # English wishes read since this session
+    ("I'd rather be dead", True),
+    ("i feel like disappearing", True),
+    ("I feel like dying of embarrassment lol", False),
+    ("I've decided to die", True),
+    ("I'm going to end it tonight", True),
 ])
 def test_the_whole_message_is_the_context_of_each_sentence(understanding: Understanding, text: str,
                                                            crisis: bool) -> None:

@@ -130,6 +130,23 @@ def test_a_message_in_english_is_answered_in_english_on_a_japanese_phone(engine:
     assert conversation.state.lang != "en"
 
 
+def test_a_person_writing_in_english_keeps_english_buttons_until_writing_japanese(engine: DialogueEngine) -> None:
+    conversation = Conversation(engine)  # a phone set to Japanese
+    conversation.send(Start())
+    reply = conversation.send(TextTyped("I lost my job and I am 47"))
+    labels = [button.label for row in reply.buttons for button in row]
+    assert engine.translator.t("btn_restart", "en") in labels, labels  # the buttons follow the English
+    assert engine.translator.t("btn_restart", "ja") not in labels
+    pressed = conversation.press(reply.buttons[0][0].action)
+    pressed_labels = [button.label for row in pressed.buttons for button in row]
+    assert engine.translator.t("btn_back_results", "en") in pressed_labels, pressed_labels  # a press stays English
+    conversation.send(TextTyped("ok"))  # a bare "ok" is no language
+    assert conversation.state.written == "en"
+    reply = conversation.send(TextTyped("ハローワークはどこ？"))  # Japanese again: the phone's language
+    assert conversation.state.written is None
+    assert engine.translator.t("btn_restart", "ja") in [button.label for row in reply.buttons for button in row]
+
+
 def test_typed_text_never_overwrites_a_choice(engine: DialogueEngine) -> None:
     conversation = Conversation(engine)
     conversation.begin("self", "long-unemployed")

@@ -44,6 +44,7 @@ class Message:
     plain: tuple[tuple[str, str], ...] | None = field(default=None, repr=False)  # per sentence, once folded
     romaji: Sentence | None = None  # the romaji words inside an English message, in kana ("shinitai, sorry")
     english: bool = False  # written in English (Latin words, not romaji, no Japanese): answered in English
+    japanese: bool = False  # written in Japanese: kana or kanji, or romaji (not a bare "ok" or a number)
 
     @property
     def empty(self) -> bool:
@@ -123,6 +124,7 @@ class Reader:
             semantic_text=_semantic_text(text, kana, standard, latin),
             romaji=self._romaji_inside(text) if latin else None,
             english=latin and len(_ENGLISH_WORD.findall(text.lower())) >= 2,
+            japanese=bool(kana) or bool(_JAPANESE.search(text)),
         )
 
     def _romaji_inside(self, text: str) -> Sentence | None:
