@@ -23,6 +23,7 @@ from ..i18n import Translator
 from ..models import Kpi
 from . import kpi_words as words
 from .normalize import SynonymRewriter, normalize
+from .romaji import romaji_to_hiragana
 
 KpiKind = Literal["one", "year", "unmet", "list", "compare", "extreme", "cumulative", "crossed", "best", "between"]
 Aspect = Literal["", "least", "rise", "least_rise", "worst", "average", "points", "sum", "single", "count", "share",
@@ -139,6 +140,9 @@ class KpiAnswers:
                 self._fragments.extend((form, kpi.id) for form in dict.fromkeys((canonical, words.reading(canonical))))
             self._fuzzy.extend((form, kpi.id, words.char_mask(form))
                                for form in forms if len(form) >= _FUZZY_MIN_LENGTH)
+        # Short names read with a typo: long enough, and English, not romaji ("seishain" would meet "she is havi…").
+        self._fuzzy_fragments = [(alias, kpi_id) for alias, kpi_id in self._fragments
+                                 if len(alias) >= _FUZZY_FRAGMENT_LENGTH and romaji_to_hiragana(alias) is None]
         self._years = sorted({item.fiscal_year for kpi in catalog.kpis.values() for item in kpi.yearly})
 
     # --- recognition ----------------------------------------------------------------------------------------
@@ -221,9 +225,8 @@ class KpiAnswers:
             kpi_ids += tuple(kpi_id for pattern, kpi_id in self._name_patterns
                              if kpi_id not in kpi_ids and pattern.search(canonical))
             if not kpi_ids and len(canonical) <= _FUZZY_MAX_LENGTH:  # "support staion counceling", "platfroms"
-                kpi_ids = tuple(dict.fromkeys(kpi_id for alias, kpi_id in self._fragments
-                                              if len(alias) >= _FUZZY_FRAGMENT_LENGTH
-                                              and self._fuzzy_position(alias, canonical) is not None))
+                kpi_ids = tuple(dict.fromkeys(kpi_id for alias, kpi_id in self._fuzzy_fragments
+                                              if self._fuzzy_position(alias, canonical) is not None))
         elif kpi_ids and fragments_count:  # "Job Cafe registrations and the counselling sessions": both
             kpi_ids += self._fragments_in(name_forms, kpi_ids)
         if len(kpi_ids) >= 2 and not own_life and len(years) <= 1 and not has(words.PREVIOUS_PATTERN) \
