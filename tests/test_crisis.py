@@ -62,6 +62,10 @@ def test_figurative_uses_are_left_alone(understanding: Understanding, text: str)
     ("I feel like dying of embarrassment lol", False),
     ("I've decided to die", True),
     ("I'm going to end it tonight", True),
+    ("Id rather die than wear a suit again lol", False),  # English look-alikes of round 25
+    ("I want to end it with my girlfriend but we live together", False),
+    ("I hurt myself slipping on the ice last week", False),
+    ("I want to disappear from this world", True),
 ])
 def test_the_whole_message_is_the_context_of_each_sentence(understanding: Understanding, text: str,
                                                            crisis: bool) -> None:

@@ -93,6 +93,7 @@ from tests.evaluation import (
     CRISIS_ROUND22,
     CRISIS_ROUND23,
     CRISIS_ROUND24,
+    CRISIS_ROUND25,
     DEV,
     FINAL,
     FRESH,
@@ -212,6 +213,9 @@ CRISIS_LEVELS = {
     CRISIS_ROUND23: {"recall": 1.0, "lookalikes": 0.0},
     # 「DVの相談窓口を教えてください」 gets the danger reply (110 and the lines), not the lines alone.
     CRISIS_ROUND24: {"recall": 1.0, "lookalikes": 0.0, "line": 0.85},
+    # English only, written blind: scored once at recall 88.6 % (explicit 38/41), look-alikes flagged 10.0 %,
+    # danger 5/8, lines 5/6; then its misses tuned on.
+    CRISIS_ROUND25: {"recall": 1.0, "lookalikes": 0.0},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
         "check": CHECK, "round7": ROUND7, "round8": ROUND8,
