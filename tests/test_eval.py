@@ -94,6 +94,7 @@ from tests.evaluation import (
     CRISIS_ROUND23,
     CRISIS_ROUND24,
     CRISIS_ROUND25,
+    CRISIS_ROUND26,
     DEV,
     FINAL,
     FRESH,
@@ -216,6 +217,9 @@ CRISIS_LEVELS = {
     # English only, written blind: scored once at recall 88.6 % (explicit 38/41), look-alikes flagged 10.0 %,
     # danger 5/8, lines 5/6; then its misses tuned on.
     CRISIS_ROUND25: {"recall": 1.0, "lookalikes": 0.0},
+    # English only, written blind after round 25 was tuned on; scored once and guarded as it scored, not tuned on:
+    # recall 98.3 % (59/60; self-scratching until bleeding missed), explicit 30/31, look-alikes flagged 8.0 %.
+    CRISIS_ROUND26: {"recall": 0.98, "direct": 0.96, "lookalikes": 0.08, "danger": 0.83, "line": 0.8},
 }
 SETS = {"queries": QUERIES, "dev": DEV, "holdout": HOLDOUT, "blind": BLIND, "fresh": FRESH, "final": FINAL,
         "check": CHECK, "round7": ROUND7, "round8": ROUND8,
