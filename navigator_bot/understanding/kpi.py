@@ -100,6 +100,17 @@ def kpi_name(kpi: Kpi, lang: str) -> str:
     return kpi.name
 
 
+def _first_reaching(kpi: Kpi, threshold: int, running: bool = True) -> tuple[int, int] | None:
+    """The first fiscal year whose running total (or, not `running`, whose own figure) reached a threshold, with it."""
+    total = 0
+    for item in kpi.yearly:
+        total += item.result
+        value = total if running else item.result
+        if value >= threshold:
+            return item.fiscal_year, value
+    return None
+
+
 def kpi_short_name(kpi: Kpi, lang: str) -> str:
     """The KPI's everyday name for answers that set KPIs side by side (its full name when it has none)."""
     return kpi.short_name.get(lang) if kpi.short_name else kpi_name(kpi, lang)
@@ -657,12 +668,8 @@ class KpiAnswers:
         """What a running total leaves to the target, or how far it passed it and in which year."""
         if total < kpi.target:
             return self._text("cumulative_short", lang, gap=_quantity(kpi.target - total, kpi, lang))
-        running, crossed = 0, kpi.yearly[-1].fiscal_year
-        for item in kpi.yearly:
-            running += item.result
-            if running >= kpi.target:
-                crossed = item.fiscal_year
-                break
+        reached = _first_reaching(kpi, kpi.target)
+        crossed = reached[0] if reached is not None else kpi.yearly[-1].fiscal_year
         return self._text("cumulative_over", lang, surplus=_quantity(total - kpi.target, kpi, lang),
                           label=fiscal_year_label(crossed, lang))
 
@@ -686,29 +693,25 @@ class KpiAnswers:
         if query.threshold is not None:
             return self._passed(kpi, query.threshold, running=query.aspect == "sum", lang=lang)
         final = sum(item.result for item in kpi.yearly)
-        total = 0
-        for item in kpi.yearly:
-            total += item.result
-            if total >= kpi.target:
-                return self._text("crossed", lang, name=kpi_name(kpi, lang),
-                                  label=fiscal_year_label(item.fiscal_year, lang), value=_quantity(total, kpi, lang),
-                                  target=_quantity(kpi.target, kpi, lang), rate=rate_percent(total, kpi.target),
-                                  period=self._period(lang, kpi), final=_quantity(final, kpi, lang),
-                                  surplus=_quantity(final - kpi.target, kpi, lang))
-        return self._text("crossed_not", lang, name=kpi_name(kpi, lang), value=_quantity(total, kpi, lang),
-                          target=_quantity(kpi.target, kpi, lang), gap=_quantity(kpi.target - total, kpi, lang),
-                          rate=rate_percent(total, kpi.target))
+        reached = _first_reaching(kpi, kpi.target)
+        if reached is not None:
+            year, total = reached
+            return self._text("crossed", lang, name=kpi_name(kpi, lang), label=fiscal_year_label(year, lang),
+                              value=_quantity(total, kpi, lang), target=_quantity(kpi.target, kpi, lang),
+                              rate=rate_percent(total, kpi.target), period=self._period(lang, kpi),
+                              final=_quantity(final, kpi, lang), surplus=_quantity(final - kpi.target, kpi, lang))
+        return self._text("crossed_not", lang, name=kpi_name(kpi, lang), value=_quantity(final, kpi, lang),
+                          target=_quantity(kpi.target, kpi, lang), gap=_quantity(kpi.target - final, kpi, lang),
+                          rate=rate_percent(final, kpi.target))
 
     def _passed(self, kpi: Kpi, threshold: int, running: bool, lang: str) -> str:
         """The first year a KPI's figure (or its running total) reached a threshold."""
-        total = 0
-        for item in kpi.yearly:
-            total += item.result
-            value = total if running else item.result
-            if value >= threshold:
-                return self._text("passed", lang, name=kpi_name(kpi, lang), value=_quantity(value, kpi, lang),
-                                  label=fiscal_year_label(item.fiscal_year, lang),
-                                  threshold=_quantity(threshold, kpi, lang))
+        reached = _first_reaching(kpi, threshold, running)
+        if reached is not None:
+            year, value = reached
+            return self._text("passed", lang, name=kpi_name(kpi, lang), value=_quantity(value, kpi, lang),
+                              label=fiscal_year_label(year, lang), threshold=_quantity(threshold, kpi, lang))
+        total = sum(item.result for item in kpi.yearly)
         best = max(kpi.yearly, key=lambda item: item.result)
         return self._text("passed_not", lang, name=kpi_name(kpi, lang), threshold=_quantity(threshold, kpi, lang),
                           label=fiscal_year_label(best.fiscal_year, lang), value=_quantity(best.result, kpi, lang),
@@ -736,9 +739,9 @@ class KpiAnswers:
             (high, high_value, upper), (low, low_value, lower) = rated
             lines = [self._text("between_two", lang, scope=scope, upper=kpi_short_name(upper, lang), high=high,
                                 lower=kpi_short_name(lower, lang), low=low, points=high - low)]
+            (more_value, more), (less_value, less) = sorted(((high_value, upper), (low_value, lower)),
+                                                            key=lambda pair: pair[0], reverse=True)  # in numbers
             if query.aspect == "count" or upper.unit == lower.unit:
-                (more_value, more), (less_value, less) = sorted(((high_value, upper), (low_value, lower)),
-                                                                key=lambda pair: pair[0], reverse=True)
                 unit_note = "" if upper.unit == lower.unit else self._text("between_units", lang)
                 lines.append(self._text("between_count", lang, more=kpi_short_name(more, lang),
                                         value_more=_quantity(more_value, more, lang), less=kpi_short_name(less, lang),
@@ -746,9 +749,7 @@ class KpiAnswers:
                                         diff=_number(more_value - less_value), note=unit_note).rstrip())
                 if query.aspect == "count":  # asked in numbers: that answer first
                     lines.reverse()
-            if query.aspect == "ratio" and low and low_value:
-                (more_value, more), (less_value, less) = sorted(((high_value, upper), (low_value, lower)),
-                                                                key=lambda pair: pair[0], reverse=True)
+            if query.aspect == "ratio" and low and less_value:
                 ratio = Decimal(high / low).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
                 count_ratio = (Decimal(more_value) / Decimal(less_value)).quantize(Decimal("0.1"),
                                                                                    rounding=ROUND_HALF_UP)
