@@ -440,9 +440,9 @@ class KpiAnswers:
         asked = sorted(set(fiscal_years)) if fiscal_years else available
         shown = [year for year in asked if year in available]
         missing = [year for year in asked if year not in available]
+        total = sum(item.result for item in kpi.yearly)
         lines = [kpi_name(kpi, lang)]
         if shown:  # the figures asked for, in a first sentence; the table follows
-            total = sum(item.result for item in kpi.yearly)
             parts = [self._text("one_year_part", lang, label=fiscal_year_label(year, lang),
                                 value=_quantity(self._value(kpi, year), kpi, lang),
                                 rate=rate_percent(self._value(kpi, year), kpi.target))
@@ -466,7 +466,6 @@ class KpiAnswers:
             rate = rate_percent(item.result, kpi.target)
             lines.append(self._text("year_line", lang, label=fiscal_year_label(year, lang),
                                value=_quantity(item.result, kpi, lang), rate=rate, bar=progress_bar(rate)))
-        total = sum(item.result for item in kpi.yearly)
         rate = rate_percent(total, kpi.target)
         lines.append(self._text("total_line", lang, period=self._period(lang, kpi), value=_quantity(total, kpi, lang),
                            target=_quantity(kpi.target, kpi, lang), rate=rate, bar=progress_bar(rate),
